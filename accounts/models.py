@@ -1,0 +1,186 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from organizations.models import Membership
+
+
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+def normalize_email(email: str) -> str:
+    """The one spelling of an email that we store and look up: trimmed, lower case."""
+    return (email or "").strip().lower()
+
+
+def token_hash(token: str) -> str:
+    """Tokens sent to people are stored only as their SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email=normalize_email(email))
+
+    def create_user(self, email, password=None, **fields):
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Stored lower-cased (save), and the constraint below holds even for writes that skip save.
+    email = models.EmailField(max_length=254, unique=True)
+    full_name = models.CharField(max_length=150)
+    is_staff = models.BooleanField(
+        default=False, help_text="Support staff: may use Django admin."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Mixed into the session auth hash: changing it ends every session of the person at once.
+    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def initials(self) -> str:
+        words = self.full_name.split() or [self.email]
+        return "".join(word[0] for word in words[:2]).upper()
+
+    def _get_session_auth_hash(self, secret=None):
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.security_stamp}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class Invitation(models.Model):
+    email = models.EmailField(max_length=254)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(
+        max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "email"])]
+
+    def __str__(self):
+        return f"{self.email} → {self.organization}"
+
+    @property
+    def is_pending(self) -> bool:
+        return (
+            self.accepted_at is None and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
+class SecurityEvent(models.Model):
+    """An append-only audit record: who did what to whom, when, from where."""
+
+    class Kind(models.TextChoices):
+        INVITATION_SENT = "invitation.sent", "Invitation sent"
+        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+        ACCOUNT_CREATED = "account.created", "Account created"
+        MEMBERSHIP_ADDED = "membership.added", "Membership added"
+        SIGNIN_SUCCEEDED = "signin.succeeded", "Signed in"
+        SIGNIN_FAILED = "signin.failed", "Sign-in failed"
+        SIGNIN_LOCKED = "signin.locked", "Sign-in locked out"
+        SIGNED_OUT = "signin.signed_out", "Signed out"
+        CODE_SENT = "mfa.code_sent", "Code sent"
+        CODE_FAILED = "mfa.code_failed", "Wrong code"
+        PHONE_SET = "mfa.phone_set", "Phone set"
+        PHONE_CHANGED = "mfa.phone_changed", "Phone changed"
+        PHONE_REMOVED = "mfa.phone_removed", "Phone removed"
+        BROWSER_REMEMBERED = "mfa.browser_remembered", "Browser remembered"
+        BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
+        PASSWORD_CHANGED = "account.password_changed", "Password changed"
+        SESSIONS_ENDED = "account.sessions_ended", "All sessions ended"
+        ROLE_CHANGED = "membership.role_changed", "Role changed"
+        MEMBER_REMOVED = "membership.removed", "Member removed"
+        SSO_SIGNIN = "sso.signin", "Signed in with enterprise login"
+        SSO_REFUSED = "sso.refused", "Enterprise login refused"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Security events are append-only.")
+        super().save(*args, **kwargs)

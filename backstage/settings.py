@@ -1,0 +1,271 @@
+"""Backstage settings: one module, read top to bottom.
+
+Every value comes from the environment with a safe local default. Without DEBUG
+the defaults that are only fit for a laptop stop start-up (see the end).
+"""
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+LOCAL_SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", LOCAL_SECRET_KEY if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "phonenumber_field",
+    "axes",
+    "accounts",
+    "mfa",
+    "organizations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # django-axes wants to be last so that it sees the outcome of every view.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "backstage.urls"
+WSGI_APPLICATION = "backstage.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Accounts and passwords ----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailBackend",
+]
+LOGIN_URL = "accounts:signin"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:signin"
+# No composition rules: length, a blocklist and similarity to the person's name or email.
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_MAX_LENGTH = 256
+INVITATION_VALID_FOR = timedelta(days=int(os.environ.get("INVITATION_VALID_DAYS", "7")))
+
+# Sessions and cookies ------------------------------------------------------
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+# The __Host- prefix pins a cookie to this exact host over HTTPS; browsers drop it on plain HTTP.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+
+# Lockout (django-axes) -----------------------------------------------------
+# Five failures for one email from one IP lock that pair for 15 minutes; a wider
+# limit per email whatever the IP (accounts.lockout) stops attacks spread over many IPs.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
+AXES_CLIENT_IP_CALLABLE = "backstage.client_ip.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "code", "token"]
+AXES_VERBOSE = False
+SIGNIN_FAILURES_PER_EMAIL = int(os.environ.get("SIGNIN_FAILURES_PER_EMAIL", "20"))
+# How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts
+# only the TCP peer, so a forged header changes nothing.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Second factor -------------------------------------------------------------
+MFA_ENFORCEMENT_DATE = date.fromisoformat(os.environ.get("MFA_ENFORCEMENT_DATE", "2024-12-03"))
+MFA_REMEMBER_FOR = timedelta(days=14)
+MFA_REMEMBER_COOKIE_NAME = "backstage_remember" if DEBUG else "__Host-backstage_remember"
+MFA_CODE_VALID_FOR = timedelta(minutes=10)
+MFA_CODE_MAX_FAILURES = 5
+MFA_RESEND_COOLDOWN = timedelta(seconds=30)
+# Seconds of back-off after the first wrong code of a member, doubling with each
+# further one; a new code does not reset it (django-otp ThrottlingMixin).
+MFA_THROTTLE_FACTOR = 1
+SMS_ALLOWED_COUNTRIES = env_list(
+    "SMS_ALLOWED_COUNTRIES",
+    "AT,AU,BE,CA,CH,CZ,DE,DK,ES,FI,FR,GB,IE,IT,LU,NL,NO,NZ,PL,PT,SE,SG,US",
+)
+# (window, how many sends) per member, per number, per block of 100 adjacent numbers, per IP.
+SMS_SEND_LIMITS = {
+    "user": [(timedelta(hours=1), 5), (timedelta(days=1), 10)],
+    "number": [(timedelta(hours=1), 5), (timedelta(days=1), 10)],
+    "number_block": [(timedelta(hours=1), 10), (timedelta(days=1), 30)],
+    "ip": [(timedelta(hours=1), 10), (timedelta(days=1), 30)],
+}
+SMS_BACKEND = {
+    "console": "mfa.sms.console.SmsBackend",
+    "filebased": "mfa.sms.filebased.SmsBackend",
+    "locmem": "mfa.sms.locmem.SmsBackend",
+    "twilio": "mfa.sms.twilio.SmsBackend",
+}.get(
+    os.environ.get("SMS_BACKEND", "filebased" if DEBUG else "twilio"),
+    os.environ.get("SMS_BACKEND", ""),
+)
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", BASE_DIR / "var" / "outbox" / "sms"))
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
+PHONENUMBER_DB_FORMAT = "E164"
+
+# Email ---------------------------------------------------------------------
+EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "var" / "outbox" / "email"))
+_email_backend = os.environ.get("EMAIL_BACKEND", "filebased" if DEBUG else "smtp")
+MAILERS = {
+    "default": {
+        "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+        "filebased": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(EMAIL_OUTBOX_DIR)},
+        },
+        "locmem": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+        "smtp": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", "25")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+            },
+        },
+    }.get(_email_backend, {"BACKEND": _email_backend}),
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backstage <no-reply@backstage.local>")
+
+# Internationalization and static files -------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# HTTP hardening ------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(timedelta(days=365).total_seconds())
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Refuse to start on settings that only fit a laptop --------------------------
+if not DEBUG:
+    problems = []
+    if not SECRET_KEY or SECRET_KEY == LOCAL_SECRET_KEY:
+        problems.append("set SECRET_KEY to a long random value")
+    # The console backend would print every code into the server's logs.
+    if SMS_BACKEND == "mfa.sms.console.SmsBackend":
+        problems.append("set SMS_BACKEND to twilio (the console backend prints codes)")
+    if SMS_BACKEND == "mfa.sms.twilio.SmsBackend" and not (
+        TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
+    ):
+        problems.append("set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER")
+    if problems:
+        raise ImproperlyConfigured(
+            "Unsafe configuration without DEBUG: "
+            + "; ".join(problems)
+            + ". For local development set DEBUG=1 instead."
+        )

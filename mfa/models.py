@@ -1,0 +1,116 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
+    """A member's mobile phone, the one SMS device they may have.
+
+    `number` is the verified number; `pending_number` is one that is waiting for its
+    code (first enrollment or a change), and becomes `number` only once verified.
+    `token` holds a keyed hash of the current code and the sign-in attempt it was sent
+    for (mfa.codes), never the code itself.
+    """
+
+    # django-otp keeps "no code" as NULL.
+    token = models.CharField(max_length=64, blank=True, null=True)  # noqa: DJ001
+    number = PhoneNumberField(blank=True)
+    pending_number = PhoneNumberField(blank=True)
+    code_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong tries against the current code."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SMS device"
+        constraints = [
+            models.UniqueConstraint(fields=["user"], name="one_sms_device_per_user"),
+        ]
+
+    def get_throttle_factor(self):
+        return settings.MFA_THROTTLE_FACTOR
+
+    def get_cooldown_duration(self):
+        return settings.MFA_RESEND_COOLDOWN.total_seconds()
+
+    def verify_token(self, token):
+        """Accept `token` (the keyed hash of code and attempt) once, before it expires.
+
+        Every wrong try counts against the member (ThrottlingMixin, not reset by a new
+        code) and against this code, which dies after MFA_CODE_MAX_FAILURES.
+        """
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        now = timezone.now()
+        if self.token and now < self.valid_until and constant_time_compare(token, self.token):
+            self.token = None
+            self.valid_until = now
+            self.code_failures = 0
+            self.last_used_at = now
+            self.throttle_reset(commit=False)
+            self.cooldown_reset(commit=False)
+            self.save()
+            return True
+        self.throttle_increment(commit=False)
+        self.code_failures += 1
+        if self.code_failures >= settings.MFA_CODE_MAX_FAILURES:
+            self.token = None
+        self.save()
+        return False
+
+
+class RememberedBrowser(models.Model):
+    """One browser allowed to skip the SMS step until `expires_at` (not sliding)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remembered_browsers"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(default=timezone.now)
+    last_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at"]
+
+    def __str__(self):
+        return f"{self.user} until {self.expires_at:%Y-%m-%d}"
+
+
+class SmsMessage(models.Model):
+    """Every SMS we tried to send: to whom, what came of it. Never the text (it holds a code)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="sms_messages",
+    )
+    to = PhoneNumberField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    provider_id = models.CharField(max_length=64, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "SMS message"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["to", "created_at"]),
+            models.Index(fields=["ip_address", "created_at"]),
+            models.Index(fields=["user", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"SMS to {self.to} ({self.status})"
