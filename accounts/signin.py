@@ -1,0 +1,96 @@
+"""The sign-in as stages, each with its state in the session.
+
+1. Password (accounts.views.signin): starts a *pending* sign-in.
+2. Second factor (mfa.views): enrollment of a phone, or a code sent to it; skipped when
+   MFA does not apply or a remembered browser vouches for the member.
+3. `signin_complete`: the one way anybody becomes signed in (password, SMS, remembered
+   browser or enterprise login all end here).
+
+Until step 3 nobody is authenticated, so LoginRequiredMiddleware keeps a half-signed-in
+session out of everything but the views marked `login_not_required`.
+"""
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.contrib.auth import login
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from accounts.events import security_event_record
+from accounts.models import SecurityEvent, User
+
+PENDING_KEY = "signin_pending"
+METHOD_KEY = "signin_method"
+# Time to get through the second factor after the password.
+PENDING_VALID_FOR = timedelta(minutes=15)
+
+
+class Method(StrEnum):
+    PASSWORD = "password"  # noqa: S105 (a method name; MFA does not apply to this member yet)
+    SMS = "sms"
+    REMEMBERED = "remembered"
+    SSO = "sso"
+
+
+@dataclass
+class PendingSignin:
+    user_id: int
+    stamp: str  # the user's security stamp then: a phone reset meanwhile ends the attempt
+    attempt: str  # binds SMS codes to this attempt (mfa.codes)
+    next_url: str
+    started_at: str
+
+
+def signin_pending_start(request: HttpRequest, user: User, *, next_url: str) -> PendingSignin:
+    # A new session key once the password is known, so a planted session id is worthless.
+    request.session.cycle_key()
+    pending = PendingSignin(
+        user_id=user.pk,
+        stamp=user.security_stamp,
+        attempt=secrets.token_urlsafe(32),
+        next_url=next_url,
+        started_at=timezone.now().isoformat(),
+    )
+    request.session[PENDING_KEY] = asdict(pending)
+    return pending
+
+
+def signin_pending(request: HttpRequest) -> tuple[User, PendingSignin] | None:
+    """The member half-way through signing in on this session, if the attempt is still good."""
+    data = request.session.get(PENDING_KEY)
+    if not data:
+        return None
+    pending = PendingSignin(**data)
+    started = datetime.fromisoformat(pending.started_at)
+    user = User.objects.filter(pk=pending.user_id, is_active=True).first()
+    if (
+        user is None
+        or timezone.now() - started > PENDING_VALID_FOR
+        or not constant_time_compare(user.security_stamp, pending.stamp)
+    ):
+        signin_pending_clear(request)
+        return None
+    return user, pending
+
+
+def signin_pending_clear(request: HttpRequest) -> None:
+    request.session.pop(PENDING_KEY, None)
+
+
+def signin_complete(request: HttpRequest, user: User, *, method: Method) -> None:
+    """Sign `user` in on this request's session, by `method`."""
+    signin_pending_clear(request)
+    login(request, user, backend="accounts.backends.EmailBackend")  # rotates the session key
+    request.session[METHOD_KEY] = str(method)
+    security_event_record(
+        kind=SecurityEvent.Kind.SSO_SIGNIN if method == Method.SSO
+        else SecurityEvent.Kind.SIGNIN_SUCCEEDED,
+        request=request,
+        actor=user,
+        subject=user,
+        method=str(method),
+    )
