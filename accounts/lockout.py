@@ -20,7 +20,10 @@ LOCKED_OUT_MESSAGE = (
 
 
 def username_from_request(request, credentials):
-    return normalize_email((credentials or {}).get("username", ""))
+    # Axes records failures from Django's signal ("username") but checks with its own
+    # credentials keyed by USERNAME_FIELD ("email"): both must give the same name.
+    credentials = credentials or {}
+    return normalize_email(credentials.get("username") or credentials.get("email") or "")
 
 
 def email_locked_out(email: str) -> bool:
@@ -34,6 +37,11 @@ def email_locked_out(email: str) -> bool:
 def lockout_response(request, original_response=None, credentials=None):
     from accounts.forms import SignInForm
 
+    # An unbound form: binding it would run authenticate() again.
     form = SignInForm(request, initial={"email": username_from_request(request, credentials)})
-    form.add_error(None, LOCKED_OUT_MESSAGE)
-    return render(request, "accounts/signin.html", {"form": form}, status=429)
+    return render(
+        request,
+        "accounts/signin.html",
+        {"form": form, "locked_out": LOCKED_OUT_MESSAGE},
+        status=429,
+    )

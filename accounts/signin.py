@@ -87,7 +87,8 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method) -> None
     login(request, user, backend="accounts.backends.EmailBackend")  # rotates the session key
     request.session[METHOD_KEY] = str(method)
     security_event_record(
-        kind=SecurityEvent.Kind.SSO_SIGNIN if method == Method.SSO
+        kind=SecurityEvent.Kind.SSO_SIGNIN
+        if method == Method.SSO
         else SecurityEvent.Kind.SIGNIN_SUCCEEDED,
         request=request,
         actor=user,

@@ -12,7 +12,8 @@ def client_ip(request: HttpRequest) -> str:
     if settings.TRUSTED_PROXY_COUNT <= 0:
         return remote
     forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
         if part.strip()
     ]
     if len(forwarded) < settings.TRUSTED_PROXY_COUNT:

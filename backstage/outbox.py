@@ -20,9 +20,14 @@ def _messages(folder: Path, kind: str) -> list[dict]:
         return []
     files = sorted(folder.iterdir(), key=lambda f: f.stat().st_mtime, reverse=True)
     return [
-        {"kind": kind, "name": f.name, "sent_at": f.stat().st_mtime,
-         "text": f.read_text(errors="replace")}
-        for f in files[:MAX_MESSAGES] if f.is_file()
+        {
+            "kind": kind,
+            "name": f.name,
+            "sent_at": f.stat().st_mtime,
+            "text": f.read_text(errors="replace"),
+        }
+        for f in files[:MAX_MESSAGES]
+        if f.is_file()
     ]
 
 

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from mfa import views
 
 app_name = "mfa"
-urlpatterns = []
+urlpatterns = [
+    path("signin/phone/", views.enroll, name="enroll"),
+    path("signin/code/", views.verify, name="verify"),
+    path("signin/code/resend/", views.resend, name="resend"),
+]

@@ -14,3 +14,11 @@ from backstage.settings import *  # noqa: F403
 
 # Hashing passwords the slow way only slows the suite; the hasher is not under test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The suite runs without collectstatic: serve static files straight from the finders.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

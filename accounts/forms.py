@@ -1,0 +1,46 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
+
+from accounts.lockout import LOCKED_OUT_MESSAGE, email_locked_out
+from accounts.models import normalize_email
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+
+    error_messages = {
+        # One message whether the email exists or not, so the form reveals no accounts.
+        "invalid_login": "The email or password is incorrect.",
+        "locked": LOCKED_OUT_MESSAGE,
+    }
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if not (email and password):
+            return cleaned
+        email = normalize_email(email)
+        if email_locked_out(email):
+            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        self.user = authenticate(self.request, username=email, password=password)
+        if self.user is None:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        return cleaned

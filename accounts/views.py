@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.forms import SignInForm
+from mfa.stages import second_factor_start
+from organizations.models import Workspace
+
+
+def safe_next_url(request) -> str:
+    """The `next` parameter if it points into this site; otherwise nothing."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+@login_not_required
+def signin(request):
+    next_url = safe_next_url(request)
+    if request.user.is_authenticated:
+        return redirect(next_url or resolve_url("home"))
+    form = SignInForm(
+        request, data=request.POST or None, initial={"email": request.GET.get("email", "")[:254]}
+    )
+    if request.method == "POST" and form.is_valid():
+        return second_factor_start(request, form.user, next_url=next_url)
+    return render(request, "accounts/signin.html", {"form": form, "next": next_url})
+
+
+def home(request):
+    workspaces = (
+        Workspace.objects.filter(organization__memberships__user=request.user)
+        .select_related("organization")
+        .order_by("organization__name", "name")
+    )
+    return render(request, "home.html", {"workspaces": workspaces})

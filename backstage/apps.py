@@ -1,0 +1,5 @@
+from django.contrib.admin.apps import AdminConfig
+
+
+class BackstageAdminConfig(AdminConfig):
+    default_site = "backstage.admin.BackstageAdminSite"

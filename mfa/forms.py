@@ -1,0 +1,121 @@
+import re
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from phonenumber_field.phonenumber import PhoneNumber
+from phonenumbers import PhoneNumberType, geocoder
+
+from mfa.codes import CODE_DIGITS
+
+SMS_CAPABLE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def country_name(region: str) -> str:
+    example = phonenumbers.example_number(region)
+    return (example and geocoder.country_name_for_number(example, "en")) or region
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """The allowed countries, by name, with their calling code: the same list the picker shows."""
+    countries = sorted((country_name(region), region) for region in settings.SMS_ALLOWED_COUNTRIES)
+    return [
+        (region, f"{name} (+{phonenumbers.country_code_for_region(region)})")
+        for name, region in countries
+    ]
+
+
+# Digits of any script (phonenumbers reads them), the usual separators, and a leading +.
+# Letters are refused although phonenumbers would read them as a keypad's digits.
+PHONE_CHARACTERS = re.compile(r"\+?[\d\s().\-/]+")
+
+
+class PhoneForm(forms.Form):
+    country = forms.ChoiceField(label="Country", required=False)
+    number = forms.CharField(
+        label="Mobile number",
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        error_messages={
+            "required": "Enter your mobile number.",
+            "max_length": "That is too long for a phone number.",
+        },
+    )
+
+    error_messages = {
+        "country_required": "Choose the country of your number, or type it with its + code.",
+        "invalid": "Enter a valid mobile number, for example +41 79 123 45 67.",
+        "invalid_for_country": "This isn't a valid number for {country}. Check the number and "
+        "the country.",
+        "not_mobile": "This number can't receive text messages. Enter a mobile number.",
+        "country_not_allowed": "Text messages can't be sent to numbers in {country} yet. "
+        "Contact your organization admin.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Choose a country"), *country_choices()]
+
+    def clean_number(self):
+        number = self.cleaned_data["number"]
+        if not PHONE_CHARACTERS.fullmatch(number):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        number, region = cleaned.get("number"), cleaned.get("country") or None
+        if not number:
+            return cleaned
+        # A number typed with its + code needs no country; the picker posts E.164.
+        if not number.lstrip().startswith("+") and region is None:
+            raise forms.ValidationError(
+                self.error_messages["country_required"], code="country_required"
+            )
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        found = phonenumbers.region_code_for_number(parsed)
+        if not (phonenumbers.is_possible_number(parsed) and phonenumbers.is_valid_number(parsed)):
+            message = self.error_messages["invalid_for_country"].format(
+                country=country_name(region or found) if (region or found) else "that country"
+            )
+            raise forms.ValidationError(message, code="invalid_for_country")
+        if phonenumbers.number_type(parsed) not in SMS_CAPABLE_TYPES:
+            raise forms.ValidationError(self.error_messages["not_mobile"], code="not_mobile")
+        if found not in settings.SMS_ALLOWED_COUNTRIES:
+            raise forms.ValidationError(
+                self.error_messages["country_not_allowed"].format(country=country_name(found)),
+                code="country_not_allowed",
+            )
+        cleaned["phone"] = PhoneNumber.from_string(
+            phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        )
+        return cleaned
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": r"[0-9 ]*",
+                "autofocus": True,
+            }
+        ),
+        error_messages={"required": "Enter the code from the text message."},
+    )
+    remember = forms.BooleanField(label="Remember me for 14 days", required=False)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].replace(" ", "")
+        # isdecimal() alone would let Arabic-Indic or fullwidth digits through.
+        if len(code) != CODE_DIGITS or not (code.isascii() and code.isdigit()):
+            raise forms.ValidationError(
+                f"The code is {CODE_DIGITS} digits, like 123456.", code="format"
+            )
+        return code

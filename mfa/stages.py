@@ -1,0 +1,31 @@
+"""What follows a correct password: no second factor, a remembered browser, or the SMS step."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect, resolve_url
+
+from accounts.signin import Method, signin_complete, signin_pending_start
+from mfa.codes import CodeError, code_send
+from mfa.models import SmsDevice
+from mfa.policy import mfa_required
+from mfa.trust import remembered_browser_use
+
+
+def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpResponseRedirect:
+    if not mfa_required(user):
+        signin_complete(request, user, method=Method.PASSWORD)
+        return redirect(next_url or resolve_url("home"))
+    if remembered_browser_use(user=user, request=request):
+        signin_complete(request, user, method=Method.REMEMBERED)
+        return redirect(next_url or resolve_url("home"))
+    pending = signin_pending_start(request, user, next_url=next_url)
+    device = SmsDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return redirect("mfa:enroll")
+    try:
+        code_send(device=device, attempt=pending.attempt, to=device.number, request=request)
+    except CodeError as error:
+        # The code page offers "Send again"; a code still valid from earlier is not lost.
+        if error.code != "cooldown":
+            messages.error(request, error.message)
+    return redirect("mfa:verify")

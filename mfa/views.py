@@ -1,0 +1,109 @@
+import django_otp
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render, resolve_url
+from django.views.decorators.http import require_POST
+
+from accounts.signin import Method, signin_complete, signin_pending
+from mfa.codes import CodeError, code_send, code_verify, seconds_until_resend
+from mfa.forms import CodeForm, PhoneForm
+from mfa.models import SmsDevice
+from mfa.services import phone_code_request, phone_confirm
+from mfa.trust import remembered_browser_grant
+
+SIGN_IN_AGAIN = "Your sign-in timed out. Enter your email and password again."
+
+
+def _pending_or_signin(request):
+    state = signin_pending(request)
+    if state is None:
+        messages.info(request, SIGN_IN_AGAIN)
+    return state
+
+
+@login_not_required
+def enroll(request):
+    state = _pending_or_signin(request)
+    if state is None:
+        return redirect("accounts:signin")
+    user, pending = state
+    if SmsDevice.objects.filter(user=user, confirmed=True).exists():
+        return redirect("mfa:verify")
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            phone_code_request(
+                user=user,
+                number=form.cleaned_data["phone"],
+                attempt=pending.attempt,
+                request=request,
+            )
+        except CodeError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("mfa:verify")
+    return render(request, "mfa/enroll.html", {"form": form})
+
+
+@login_not_required
+def verify(request):
+    state = _pending_or_signin(request)
+    if state is None:
+        return redirect("accounts:signin")
+    user, pending = state
+    device = SmsDevice.objects.filter(user=user).first()
+    if device is None or not (device.confirmed or device.pending_number):
+        return redirect("mfa:enroll")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = code_verify(
+                device=device,
+                attempt=pending.attempt,
+                code=form.cleaned_data["code"],
+                request=request,
+            )
+        except CodeError as error:
+            form.add_error("code", error.message)
+        else:
+            device = phone_confirm(device=device, request=request)
+            signin_complete(request, user, method=Method.SMS)
+            django_otp.login(request, device)
+            response = redirect(pending.next_url or resolve_url("home"))
+            if form.cleaned_data["remember"]:
+                remembered_browser_grant(user=user, request=request, response=response)
+            return response
+    return render(
+        request,
+        "mfa/verify.html",
+        {
+            "form": form,
+            "number_hint": str(device.pending_number or device.number)[-2:],
+            "enrolling": bool(device.pending_number),
+            "resend_in": seconds_until_resend(device),
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def resend(request):
+    state = _pending_or_signin(request)
+    if state is None:
+        return redirect("accounts:signin")
+    user, pending = state
+    device = SmsDevice.objects.filter(user=user).first()
+    if device is None or not (device.confirmed or device.pending_number):
+        return redirect("mfa:enroll")
+    try:
+        code_send(
+            device=device,
+            attempt=pending.attempt,
+            to=device.pending_number or device.number,
+            request=request,
+        )
+    except CodeError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "A new code is on its way.")
+    return redirect("mfa:verify")

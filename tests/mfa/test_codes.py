@@ -1,0 +1,104 @@
+"""Rules of SMS codes, below the pages: digest, single use, the race."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+
+from mfa import sms
+from mfa.codes import CodeError, code_digest, code_send, code_verify
+from mfa.models import SmsDevice
+
+
+@pytest.fixture
+def device(enrolled_member):
+    return SmsDevice.objects.get(user=enrolled_member())
+
+
+@pytest.fixture
+def request_():
+    return RequestFactory().post("/signin/code/", REMOTE_ADDR="198.51.100.7")
+
+
+def test_codes_are_six_digits_and_differ(device, request_, last_code, clock):
+    codes = set()
+    for _ in range(5):
+        code_send(device=device, attempt="a", to=device.number, request=request_)
+        codes.add(last_code())
+        clock.advance(seconds=31)
+    assert all(len(code) == 6 and code.isdigit() for code in codes)
+    assert len(codes) > 1
+
+
+def test_only_a_keyed_hash_of_the_code_is_stored(device, request_, last_code):
+    code_send(device=device, attempt="a", to=device.number, request=request_)
+    device.refresh_from_db()
+    assert last_code() not in device.token
+    assert device.token == code_digest("a", last_code())
+
+
+def test_code_is_used_once(device, request_, last_code):
+    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code = last_code()
+    code_verify(device=device, attempt="a", code=code, request=request_)
+    with pytest.raises(CodeError) as refused:
+        code_verify(device=device, attempt="a", code=code, request=request_)
+    assert refused.value.code == "no_code"
+
+
+def test_code_sent_for_one_attempt_fails_for_another(device, request_, last_code):
+    code_send(device=device, attempt="a", to=device.number, request=request_)
+    with pytest.raises(CodeError) as refused:
+        code_verify(device=device, attempt="b", code=last_code(), request=request_)
+    assert refused.value.code == "wrong"
+
+
+def test_a_new_code_kills_the_previous_one(device, request_, last_code, clock):
+    code_send(device=device, attempt="a", to=device.number, request=request_)
+    first = last_code()
+    clock.advance(seconds=31)
+    code_send(device=device, attempt="a", to=device.number, request=request_)
+    if first != last_code():
+        with pytest.raises(CodeError):
+            code_verify(device=device, attempt="a", code=first, request=request_)
+        clock.advance(seconds=2)  # the back-off after that wrong try
+    assert code_verify(device=device, attempt="a", code=last_code(), request=request_)
+
+
+def test_country_refusal_sends_nothing_and_leaves_no_cooldown(device, request_, settings):
+    settings.SMS_ALLOWED_COUNTRIES = ["GB"]
+    with pytest.raises(CodeError):
+        code_send(device=device, attempt="a", to=device.number, request=request_)
+    device.refresh_from_db()
+    assert sms.outbox == []
+    assert device.token is None and device.last_generated_timestamp is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_racing_with_the_same_code_exactly_one_wins(enrolled_member, last_code):
+    device = SmsDevice.objects.get(user=enrolled_member())
+    request_ = RequestFactory().post("/signin/code/")
+    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code = last_code()
+    start = threading.Barrier(4)
+    outcomes = []
+
+    def verify():
+        start.wait()
+        try:
+            code_verify(device=device, attempt="a", code=code, request=request_)
+            outcomes.append("won")
+        except CodeError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=verify) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("won") == 1
+    assert sorted(outcomes) == ["no_code", "no_code", "no_code", "won"]
