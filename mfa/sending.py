@@ -1,0 +1,155 @@
+"""The one way to send a text message: check the allow-list and the limits, record, send.
+
+The limits and the country allow-list keep the SMS bill from being pumped (SECURITY.md
+item 15): they are checked before anything is written or sent, and every attempt is
+recorded in mfa.models.SmsMessage, failed ones included, because a failed send costs
+money too and is what a probe of number ranges looks like.
+"""
+
+import logging
+import operator
+from datetime import timedelta
+from functools import reduce
+
+import phonenumbers
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+from phonenumbers import geocoder
+
+from mfa import sms
+from mfa.models import SmsMessage
+
+logger = logging.getLogger(__name__)
+
+# settings.SMS_SEND_LIMITS key -> (SmsNotAllowed.code, what was exceeded, in words).
+LIMITS = {
+    "user": ("limit-user", "You have asked for too many codes."),
+    "number": ("limit-number", "Too many codes were sent to this number."),
+    "number_block": ("limit-number-block", "Too many codes were sent to numbers like this one."),
+    "ip": ("limit-ip", "Too many codes were asked for from your network."),
+}
+
+
+class SmsNotAllowed(Exception):
+    """The message may not be sent: the country is not allowed, or a limit is reached."""
+
+    def __init__(self, user_message: str, *, code: str):
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.code = code
+
+
+def sms_send(*, user, to, body: str, ip: str | None) -> SmsMessage:
+    """Send `body` to the number `to` for `user`, and return the SmsMessage row.
+
+    Raises SmsNotAllowed (nothing written, nothing sent) or, after recording the failed
+    attempt, the backend's mfa.sms.SmsDeliveryError.
+
+    Deliberately not atomic: the row must outlive an error the caller shows, and no
+    transaction should stay open across a call to the provider. Two requests racing
+    can therefore both pass a limit that has one send left; the overshoot is bounded by
+    the requests in flight, which is acceptable for a throttle.
+    """
+    e164 = phonenumbers.format_number(to, phonenumbers.PhoneNumberFormat.E164)
+    _check_country(to, e164)
+    now = timezone.now()
+    _check_limits(user=user, e164=e164, ip=ip, now=now)
+
+    row = SmsMessage.objects.create(user=user, to=e164, ip_address=ip, created_at=now)
+    try:
+        provider_id = sms.get_backend().send(sms.SmsMessage(to=e164, body=body))
+    except sms.SmsDeliveryError as exc:
+        _record_failure(row, e164, exc.code)
+        raise
+    except Exception:
+        # A bug or a broken backend: still record that this attempt went nowhere.
+        _record_failure(row, e164, "backend-error")
+        raise
+    row.status = SmsMessage.Status.SENT
+    row.provider_id = provider_id[: SmsMessage._meta.get_field("provider_id").max_length]
+    row.save(update_fields=["status", "provider_id"])
+    logger.info("SMS %s to %s (sms message %s)", row.status, _masked(e164), row.pk)
+    return row
+
+
+def _check_country(to, e164: str) -> None:
+    region = phonenumbers.region_code_for_number(to)
+    if region in settings.SMS_ALLOWED_COUNTRIES:
+        return
+    country = geocoder.country_name_for_number(to, "en")
+    where = f"numbers in {country}" if country else "this number"
+    message = f"Text messages can't be sent to {where} yet. Contact your organization admin."
+    _refuse("country", message, e164)
+
+
+def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
+    """Refuse when any of settings.SMS_SEND_LIMITS is reached, counting in one query."""
+    # The same member, number, block of 100 adjacent numbers and client IP. A member or
+    # an IP that is unknown (None) limits nothing, rather than matching every other
+    # unknown one.
+    matches = {
+        "user": Q(user=user) if user is not None else None,
+        "number": Q(to=e164),
+        "number_block": Q(to__startswith=e164[:-2]),
+        "ip": Q(ip_address=ip) if ip else None,
+    }
+    matches = {kind: match for kind, match in matches.items() if match is not None}
+    limits = [
+        (f"{kind}_{int(window.total_seconds())}", kind, window, most)
+        for kind in matches
+        for window, most in settings.SMS_SEND_LIMITS.get(kind, [])
+    ]
+    if not limits:
+        return
+    longest = max(window for _, _, window, _ in limits)
+    seen = SmsMessage.objects.filter(
+        reduce(operator.or_, matches.values()), created_at__gt=now - longest
+    ).aggregate(
+        **{
+            name: Count("pk", filter=matches[kind] & Q(created_at__gt=now - window))
+            for name, kind, window, _ in limits
+        }
+    )
+    reached = [(window, kind) for name, kind, window, most in limits if seen[name] >= most]
+    if reached:
+        # The longest window reached is the honest answer to "when can I try again?".
+        window, kind = max(reached, key=lambda hit: hit[0])
+        code, what = LIMITS[kind]
+        _refuse(code, f"{what} Try again {_in(window)}.", e164)
+
+
+def _refuse(code: str, user_message: str, e164: str):
+    logger.warning("SMS refused (%s) to %s", code, _masked(e164))
+    raise SmsNotAllowed(user_message, code=code)
+
+
+def _record_failure(row: SmsMessage, e164: str, code: str) -> None:
+    row.status = SmsMessage.Status.FAILED
+    row.error_code = code[: SmsMessage._meta.get_field("error_code").max_length]
+    row.save(update_fields=["status", "error_code"])
+    logger.warning(
+        "SMS %s to %s, error %s (sms message %s)",
+        row.status,
+        _masked(e164),
+        row.error_code,
+        row.pk,
+    )
+
+
+def _masked(e164: str) -> str:
+    return "*" * (len(e164) - 2) + e164[-2:]
+
+
+def _in(window: timedelta) -> str:
+    """'in an hour', 'in 10 minutes', 'tomorrow': when a window of this length has passed."""
+    minutes = int(window.total_seconds() // 60)
+    if minutes < 60:
+        return f"in {minutes} minutes"
+    hours = minutes // 60
+    if hours == 1:
+        return "in an hour"
+    if hours < 24:
+        return f"in {hours} hours"
+    days = hours // 24
+    return "tomorrow" if days == 1 else f"in {days} days"

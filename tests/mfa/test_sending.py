@@ -1,0 +1,281 @@
+"""sms_send: the country allow-list, the send limits, and the record of every send."""
+
+import logging
+from datetime import timedelta
+
+import phonenumbers
+import pytest
+from phonenumber_field.phonenumber import PhoneNumber
+
+from mfa import sms
+from mfa.models import SmsMessage
+from mfa.sending import SmsNotAllowed, sms_send
+from mfa.sms import SmsDeliveryError
+from mfa.sms.base import BaseSmsBackend
+
+BODY = "Your Backstage code is 482913.\n\n@example.com #482913"
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+
+class FailingSmsBackend(BaseSmsBackend):
+    def send(self, message):
+        raise SmsDeliveryError(
+            "This phone number isn't valid. Check it and try again.", code="21211"
+        )
+
+
+class BrokenSmsBackend(BaseSmsBackend):
+    def send(self, message):
+        raise RuntimeError("bug in a backend")
+
+
+def number(e164):
+    return PhoneNumber.from_string(e164)
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def only_limit(settings):
+    """Set one kind of limit and no others, so that a test sees that one alone."""
+
+    def only(kind, limits):
+        settings.SMS_SEND_LIMITS = {kind: limits}
+
+    return only
+
+
+# Countries ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "to",
+    [PhoneNumber.from_string("+41791234567"), phonenumbers.parse("+41791234567")],
+    ids=["phonenumber_field", "phonenumbers"],
+)
+def test_number_in_an_allowed_country_is_sent_and_recorded(user, settings, to):
+    settings.SMS_ALLOWED_COUNTRIES = ["CH"]
+
+    row = sms_send(user=user, to=to, body=BODY, ip="203.0.113.7")
+
+    assert sms.outbox == [sms.SmsMessage(to="+41791234567", body=BODY)]
+    row.refresh_from_db()
+    assert row.status == SmsMessage.Status.SENT
+    assert row.to == "+41791234567"
+    assert row.user == user
+    assert row.ip_address == "203.0.113.7"
+    assert row.error_code == ""
+
+
+def test_number_in_a_country_not_allowed_is_refused_before_any_query_or_send(
+    user, settings, django_assert_num_queries
+):
+    settings.SMS_ALLOWED_COUNTRIES = ["CH", "DE"]
+
+    with django_assert_num_queries(0), pytest.raises(SmsNotAllowed) as refused:
+        sms_send(user=user, to=number("+2348031234567"), body=BODY, ip="203.0.113.7")
+
+    assert refused.value.code == "country"
+    assert refused.value.user_message == (
+        "Text messages can't be sent to numbers in Nigeria yet. Contact your organization admin."
+    )
+    assert sms.outbox == []
+    assert not SmsMessage.objects.exists()
+
+
+def test_number_of_no_country_is_refused(user):
+    with pytest.raises(SmsNotAllowed) as refused:
+        sms_send(user=user, to=number("+80012345678"), body=BODY, ip=None)
+
+    assert refused.value.code == "country"
+    assert "this number" in refused.value.user_message
+    assert sms.outbox == []
+
+
+# Limits ------------------------------------------------------------------------------
+
+# For each kind of limit: the arguments of the i-th send, sharing only what is limited.
+SENDS = {
+    "user": lambda users, i: dict(user=users[0], to=f"+4179{i:03d}4567", ip=f"203.0.113.{i}"),
+    "number": lambda users, i: dict(user=users[i], to="+41791234567", ip=f"203.0.113.{i}"),
+    "number_block": lambda users, i: dict(
+        user=users[i], to=f"+417912345{i:02d}", ip=f"203.0.113.{i}"
+    ),
+    "ip": lambda users, i: dict(user=users[i], to=f"+4179{i:03d}4567", ip="198.51.100.1"),
+}
+REFUSALS = {
+    "user": ("limit-user", "You have asked for too many codes."),
+    "number": ("limit-number", "Too many codes were sent to this number."),
+    "number_block": ("limit-number-block", "Too many codes were sent to numbers like this one."),
+    "ip": ("limit-ip", "Too many codes were asked for from your network."),
+}
+
+
+@pytest.fixture
+def users(make_user):
+    return [make_user(email=f"member{i}@example.com") for i in range(12)]
+
+
+@pytest.mark.parametrize("kind", SENDS)
+def test_limit_is_reached_at_its_count_within_the_window(users, only_limit, kind):
+    only_limit(kind, [(HOUR, 3), (DAY, 5)])
+    sends = (SENDS[kind](users, i) for i in range(12))
+    for _ in range(3):
+        sms_send(**_as_number(next(sends)), body=BODY)
+
+    with pytest.raises(SmsNotAllowed) as refused:
+        sms_send(**_as_number(next(sends)), body=BODY)
+
+    code, what = REFUSALS[kind]
+    assert refused.value.code == code
+    assert refused.value.user_message == f"{what} Try again in an hour."
+    assert len(sms.outbox) == 3
+    assert SmsMessage.objects.count() == 3
+
+
+@pytest.mark.parametrize("kind", SENDS)
+def test_limit_lets_sends_through_again_once_the_window_has_passed(users, only_limit, clock, kind):
+    only_limit(kind, [(HOUR, 3), (DAY, 5)])
+    sends = (_as_number(SENDS[kind](users, i)) for i in range(12))
+    for _ in range(3):
+        sms_send(**next(sends), body=BODY)
+
+    clock.advance(hours=1, seconds=1)
+    for _ in range(2):
+        sms_send(**next(sends), body=BODY)
+    with pytest.raises(SmsNotAllowed) as refused:  # Five in a day.
+        sms_send(**next(sends), body=BODY)
+    assert refused.value.user_message.endswith("Try again tomorrow.")
+
+    clock.advance(days=1)
+    sms_send(**next(sends), body=BODY)
+
+    assert len(sms.outbox) == 6
+
+
+def test_twenty_adjacent_numbers_are_throttled_with_the_default_limits(make_user, settings):
+    block_per_hour = dict(settings.SMS_SEND_LIMITS["number_block"])[HOUR]
+    refusals = []
+
+    for i in range(20):
+        member = make_user(email=f"pump{i}@example.com")
+        try:
+            sms_send(user=member, to=number(f"+417912345{i:02d}"), body=BODY, ip=f"192.0.2.{i}")
+        except SmsNotAllowed as refused:
+            refusals.append(refused.code)
+
+    assert len(sms.outbox) == block_per_hour
+    assert refusals == ["limit-number-block"] * (20 - block_per_hour)
+    # The next block of a hundred numbers is not affected.
+    sms_send(
+        user=make_user(email="next@example.com"), to=number("+41791234600"), body=BODY, ip=None
+    )
+
+
+def test_failed_sends_count_towards_the_limits(user, only_limit, settings):
+    only_limit("number", [(HOUR, 2)])
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    for _ in range(2):
+        with pytest.raises(SmsDeliveryError):
+            sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+
+    with pytest.raises(SmsNotAllowed) as refused:
+        sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+
+    assert refused.value.code == "limit-number"
+
+
+def test_unknown_ip_addresses_do_not_share_a_limit(users, only_limit):
+    only_limit("ip", [(HOUR, 2)])
+
+    for i in range(4):
+        sms_send(user=users[i], to=number(f"+4179{i:03d}4567"), body=BODY, ip=None)
+
+    assert len(sms.outbox) == 4
+
+
+def test_limits_are_checked_in_one_query(user, settings, django_assert_num_queries):
+    settings.SMS_SEND_LIMITS = {
+        "user": [(HOUR, 2), (DAY, 10)],
+        "number": [(HOUR, 5), (DAY, 10)],
+        "number_block": [(HOUR, 10), (DAY, 30)],
+        "ip": [(HOUR, 10), (DAY, 30)],
+    }
+    send = dict(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
+
+    # The limits, the row, then the row's outcome.
+    with django_assert_num_queries(3):
+        sms_send(**send)
+    sms_send(**send)
+    with django_assert_num_queries(1), pytest.raises(SmsNotAllowed):
+        sms_send(**send)
+
+
+# The record --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_delivery_is_recorded_and_raised_for_the_caller_to_show(make_user, settings):
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    user = make_user()
+
+    with pytest.raises(SmsDeliveryError) as failed:
+        sms_send(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
+
+    assert failed.value.user_message == "This phone number isn't valid. Check it and try again."
+    # Committed, not rolled back with the error.
+    row = SmsMessage.objects.get()
+    assert row.status == SmsMessage.Status.FAILED
+    assert row.error_code == "21211"
+    assert row.to == "+41791234567"
+    assert row.provider_id == ""
+
+
+def test_a_broken_backend_leaves_a_failed_row_not_a_pending_one(user, settings):
+    settings.SMS_BACKEND = "tests.mfa.test_sending.BrokenSmsBackend"
+
+    with pytest.raises(RuntimeError):
+        sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+
+    row = SmsMessage.objects.get()
+    assert row.status == SmsMessage.Status.FAILED
+    assert row.error_code == "backend-error"
+
+
+def test_provider_id_is_recorded(user, settings, tmp_path):
+    settings.SMS_BACKEND = "mfa.sms.filebased.SmsBackend"
+    settings.SMS_FILE_PATH = tmp_path
+
+    row = sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+
+    assert SmsMessage.objects.get().provider_id == row.provider_id
+    assert (tmp_path / row.provider_id).exists()
+
+
+def test_the_text_is_never_stored_or_logged_and_the_number_is_masked(
+    user, settings, only_limit, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    only_limit("number", [(HOUR, 2)])
+
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    with pytest.raises(SmsDeliveryError):
+        sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    with pytest.raises(SmsNotAllowed):
+        sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+
+    assert "482913" not in caplog.text
+    assert "+41791234567" not in caplog.text
+    assert "*" * 10 + "67" in caplog.text
+    assert "21211" in caplog.text
+    for row in SmsMessage.objects.all():
+        for field in SmsMessage._meta.concrete_fields:
+            assert "482913" not in str(getattr(row, field.attname))
+
+
+def _as_number(send):
+    return {**send, "to": number(send["to"])}

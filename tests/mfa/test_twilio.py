@@ -1,0 +1,163 @@
+"""The Twilio backend over real HTTP, against a local stand-in for Twilio's API."""
+
+import logging
+import time
+
+import pytest
+
+from mfa.sms import SmsDeliveryError, SmsMessage, get_backend
+from tests.mfa.twilio_standin import TwilioStandin
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "test-auth-token"
+FROM_NUMBER = "+15005550006"
+TRY_AGAIN = "We couldn't send the text message right now. Try again in a minute."
+
+
+@pytest.fixture
+def twilio(settings):
+    """The stand-in, with the twilio backend configured to talk to it."""
+    with TwilioStandin() as standin:
+        settings.SMS_BACKEND = "mfa.sms.twilio.SmsBackend"
+        settings.TWILIO_API_BASE_URL = standin.base_url
+        settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+        settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+        settings.TWILIO_TIMEOUT_SECONDS = 0.5
+        yield standin
+
+
+def send(to="+41791234567", body="Your Backstage code is 123456."):
+    return get_backend().send(SmsMessage(to=to, body=body))
+
+
+def test_send_posts_to_from_and_body_with_the_account_credentials(twilio):
+    sid = send(body="Your Backstage code is 123456.\n\n@example.com #123456")
+
+    [request] = twilio.requests
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request.auth == (ACCOUNT_SID, AUTH_TOKEN)
+    assert request.fields["To"] == "+41791234567"
+    assert request.fields["From"] == FROM_NUMBER
+    assert request.fields["Body"] == "Your Backstage code is 123456.\n\n@example.com #123456"
+    assert sid.startswith("SM")
+    assert len(sid) == 34
+
+
+def test_each_send_returns_the_sid_twilio_gave_it(twilio):
+    assert send() != send()
+    assert len(twilio.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "user_message"),
+    [
+        (21211, "This phone number isn't valid. Check it and try again."),
+        (
+            21408,
+            "Text messages can't be sent to this country yet. Contact your organization admin.",
+        ),
+        (
+            21610,
+            "This number has turned off our text messages (by replying STOP). Reply START to "
+            "one of our earlier messages from that phone, then try again.",
+        ),
+        (
+            21614,
+            "This number can't receive text messages (it may be a landline). Use a mobile number.",
+        ),
+    ],
+)
+def test_twilio_refusal_becomes_a_clear_message_with_its_code(twilio, code, user_message):
+    twilio.fail_with(code, message="The 'To' number +41791234567 is not valid.")
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == str(code)
+    assert raised.value.user_message == user_message
+    assert len(twilio.requests) == 1
+
+
+@pytest.mark.parametrize("code", [30003, 30004, 30005, 30006, 30007, 30008])
+def test_delivery_error_codes_have_their_own_message(twilio, code):
+    twilio.fail_with(code)
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == str(code)
+    assert raised.value.user_message != TRY_AGAIN
+    assert "Twilio" not in raised.value.user_message
+
+
+def test_unknown_twilio_error_asks_to_try_again_and_keeps_the_code(twilio):
+    twilio.fail_with(20003, status=401, message="Authenticate")
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == "20003"
+    assert raised.value.user_message == TRY_AGAIN
+
+
+def test_server_error_asks_to_try_again_and_is_not_retried(twilio):
+    twilio.fail_with_status(500)
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == "http-500"
+    assert raised.value.user_message == TRY_AGAIN
+    assert len(twilio.requests) == 1
+
+
+def test_server_error_with_a_twilio_code_is_still_a_server_error(twilio):
+    twilio.fail_with(20500, status=503)
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == "http-503"
+    assert raised.value.user_message == TRY_AGAIN
+
+
+def test_timeout_gives_up_after_the_configured_seconds_without_retrying(twilio, settings):
+    settings.TWILIO_TIMEOUT_SECONDS = 0.2
+    twilio.hang(seconds=10)
+
+    started = time.monotonic()
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert time.monotonic() - started < 2
+    assert raised.value.code == "timeout"
+    assert raised.value.user_message == TRY_AGAIN
+    assert len(twilio.requests) == 1
+
+
+def test_unreachable_twilio_asks_to_try_again(settings):
+    with TwilioStandin() as standin:
+        closed_port_url = standin.base_url  # Nothing listens there once the block ends.
+    settings.SMS_BACKEND = "mfa.sms.twilio.SmsBackend"
+    settings.TWILIO_API_BASE_URL = closed_port_url
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == "connection"
+    assert raised.value.user_message == TRY_AGAIN
+
+
+def test_the_text_and_the_token_stay_out_of_the_logs(twilio, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    send(body="Your Backstage code is 918273.")
+    twilio.fail_with(21211)
+    with pytest.raises(SmsDeliveryError):
+        send(body="Your Backstage code is 918273.")
+
+    assert "918273" not in caplog.text
+    assert AUTH_TOKEN not in caplog.text
