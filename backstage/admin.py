@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from accounts.signin import METHOD_KEY, Method
 
@@ -20,6 +23,8 @@ class BackstageAdminSite(admin.AdminSite):
             and request.session.get(METHOD_KEY) in SECOND_FACTOR_METHODS
         )
 
+    @method_decorator(never_cache)
+    @login_not_required
     def login(self, request, extra_context=None):
         # Admin's own password form would skip the second factor: use the real sign-in.
         if request.user.is_authenticated:

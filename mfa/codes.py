@@ -52,6 +52,7 @@ def seconds_until_resend(device: SmsDevice) -> int:
 
 def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> None:
     """Send a fresh code for `attempt` to `to`; the previous code of the device dies."""
+    user = device.user
     with transaction.atomic():
         device = SmsDevice.objects.select_for_update().get(pk=device.pk)
         wait = seconds_until_resend(device)
@@ -69,7 +70,7 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
         device.cooldown_set(commit=False)
         device.save()
     try:
-        sms_send(user=device.user, to=to, body=code_message(code), ip=client_ip(request))
+        sms_send(user=user, to=to, body=code_message(code), ip=client_ip(request))
     except SmsNotAllowed as refusal:
         # Nothing went out: let them correct the number at once, with no cooldown.
         SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
@@ -80,8 +81,8 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
     security_event_record(
         kind=SecurityEvent.Kind.CODE_SENT,
         request=request,
-        actor=device.user,
-        subject=device.user,
+        actor=user,
+        subject=user,
         to=f"…{str(to)[-2:]}",
     )
 

@@ -93,7 +93,10 @@ class SmsMessage(models.Model):
         FAILED = "failed", "Failed"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="sms_messages",
     )
     to = PhoneNumberField()

@@ -17,22 +17,22 @@ def phone_code_request(*, user, number: PhoneNumber, attempt: str, request: Http
     code_send(device=device, attempt=attempt, to=number, request=request)
 
 
-@transaction.atomic
 def phone_confirm(*, device: SmsDevice, request: HttpRequest) -> SmsDevice:
     """After a verified code: the number it was sent to becomes the member's phone."""
-    device = SmsDevice.objects.select_for_update().get(pk=device.pk)
     if not device.pending_number:
         return device
-    changed = device.confirmed
-    device.number, device.pending_number, device.confirmed = device.pending_number, "", True
-    device.save(update_fields=["number", "pending_number", "confirmed"])
-    if changed:
-        # Browsers remembered for the old phone should not vouch for the new one.
-        remembered_browsers_forget(user=device.user)
-    security_event_record(
-        kind=SecurityEvent.Kind.PHONE_CHANGED if changed else SecurityEvent.Kind.PHONE_SET,
-        request=request,
-        actor=device.user,
-        subject=device.user,
-    )
+    with transaction.atomic():
+        device = SmsDevice.objects.select_for_update().get(pk=device.pk)
+        changed = device.confirmed
+        device.number, device.pending_number, device.confirmed = device.pending_number, "", True
+        device.save(update_fields=["number", "pending_number", "confirmed"])
+        if changed:
+            # Browsers remembered for the old phone should not vouch for the new one.
+            remembered_browsers_forget(user=device.user)
+        security_event_record(
+            kind=SecurityEvent.Kind.PHONE_CHANGED if changed else SecurityEvent.Kind.PHONE_SET,
+            request=request,
+            actor=device.user,
+            subject=device.user,
+        )
     return device

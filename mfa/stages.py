@@ -19,7 +19,7 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
         signin_complete(request, user, method=Method.REMEMBERED)
         return redirect(next_url or resolve_url("home"))
     pending = signin_pending_start(request, user, next_url=next_url)
-    device = SmsDevice.objects.filter(user=user, confirmed=True).first()
+    device = SmsDevice.objects.select_related("user").filter(user=user, confirmed=True).first()
     if device is None:
         return redirect("mfa:enroll")
     try:

@@ -51,7 +51,7 @@ def verify(request):
     if state is None:
         return redirect("accounts:signin")
     user, pending = state
-    device = SmsDevice.objects.filter(user=user).first()
+    device = SmsDevice.objects.select_related("user").filter(user=user).first()
     if device is None or not (device.confirmed or device.pending_number):
         return redirect("mfa:enroll")
     form = CodeForm(request.POST or None)
@@ -92,7 +92,7 @@ def resend(request):
     if state is None:
         return redirect("accounts:signin")
     user, pending = state
-    device = SmsDevice.objects.filter(user=user).first()
+    device = SmsDevice.objects.select_related("user").filter(user=user).first()
     if device is None or not (device.confirmed or device.pending_number):
         return redirect("mfa:enroll")
     try:

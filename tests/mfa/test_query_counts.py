@@ -1,0 +1,52 @@
+"""What each sign-in step costs in queries. A change here is a change of cost: look before
+you update a number."""
+
+import datetime
+
+import pytest
+
+from mfa import sms
+
+
+@pytest.fixture
+def remembered(enrolled_member, sign_in, client, last_code):
+    enrolled_member()
+    sign_in()
+    client.post("/signin/code/", {"code": last_code(), "remember": "on"})
+    client.post("/signout/")
+    sms.outbox.clear()
+
+
+def test_password_step_that_sends_a_code(enrolled_member, sign_in, django_assert_num_queries):
+    enrolled_member()
+    with django_assert_num_queries(19):
+        assert sign_in()["Location"] == "/signin/code/"
+
+
+def test_code_step(enrolled_member, sign_in, client, last_code, django_assert_num_queries):
+    enrolled_member()
+    sign_in()
+    with django_assert_num_queries(21):  # 15, and 3 savepoint pairs of the test transaction
+        assert client.post("/signin/code/", {"code": last_code()})["Location"] == "/"
+
+
+def test_enrollment_step(make_member, sign_in, client, django_assert_num_queries):
+    make_member()
+    sign_in()
+    with django_assert_num_queries(15):
+        response = client.post("/signin/phone/", {"country": "CH", "number": "0791234567"})
+    assert response["Location"] == "/signin/code/"
+
+
+def test_remembered_browser_costs_at_most_one_query_more_than_the_password_alone(
+    remembered, make_member, sign_in, client, settings, django_assert_num_queries
+):
+    with django_assert_num_queries(16):
+        assert sign_in()["Location"] == "/"
+
+    # The floor: a member to whom MFA does not apply yet signs in with the password alone.
+    settings.MFA_ENFORCEMENT_DATE = datetime.date(2999, 1, 1)
+    make_member(email="grace@example.com")
+    client.post("/signout/")
+    with django_assert_num_queries(16):
+        assert sign_in(email="grace@example.com")["Location"] == "/"
