@@ -142,7 +142,6 @@ class SecurityEvent(models.Model):
         SIGNIN_FAILED = "signin.failed", "Sign-in failed"
         SIGNIN_LOCKED = "signin.locked", "Sign-in locked out"
         SIGNED_OUT = "signin.signed_out", "Signed out"
-        CODE_SENT = "mfa.code_sent", "Code sent"
         CODE_FAILED = "mfa.code_failed", "Wrong code"
         PHONE_SET = "mfa.phone_set", "Phone set"
         PHONE_CHANGED = "mfa.phone_changed", "Phone changed"

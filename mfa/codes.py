@@ -68,7 +68,15 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
         # Where this code went: a number waiting to be verified, or the one on file.
         device.pending_number = "" if to == device.number else to
         device.cooldown_set(commit=False)
-        device.save()
+        device.save(
+            update_fields=[
+                "token",
+                "valid_until",
+                "code_failures",
+                "pending_number",
+                "last_generated_timestamp",
+            ]
+        )
     try:
         sms_send(user=user, to=to, body=code_message(code), ip=client_ip(request))
     except SmsNotAllowed as refusal:
@@ -78,13 +86,6 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
     except SmsDeliveryError as failure:
         SmsDevice.objects.filter(pk=device.pk).update(token=None)
         raise CodeError(failure.user_message, code="delivery") from None
-    security_event_record(
-        kind=SecurityEvent.Kind.CODE_SENT,
-        request=request,
-        actor=user,
-        subject=user,
-        to=f"…{str(to)[-2:]}",
-    )
 
 
 def code_verify(*, device: SmsDevice, attempt: str, code: str, request) -> SmsDevice:

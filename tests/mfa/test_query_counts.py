@@ -19,7 +19,7 @@ def remembered(enrolled_member, sign_in, client, last_code):
 
 def test_password_step_that_sends_a_code(enrolled_member, sign_in, django_assert_num_queries):
     enrolled_member()
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(18):
         assert sign_in()["Location"] == "/signin/code/"
 
 
@@ -33,7 +33,7 @@ def test_code_step(enrolled_member, sign_in, client, last_code, django_assert_nu
 def test_enrollment_step(make_member, sign_in, client, django_assert_num_queries):
     make_member()
     sign_in()
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.post("/signin/phone/", {"country": "CH", "number": "0791234567"})
     assert response["Location"] == "/signin/code/"
 

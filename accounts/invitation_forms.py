@@ -1,0 +1,78 @@
+import unicodedata
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import SetPasswordMixin
+
+from accounts.models import User
+
+# Bidirectional overrides and isolates can make a name display as something else.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class InvitationAcceptForm(SetPasswordMixin, forms.Form):
+    """Full name and a new password for the account that an invitation creates."""
+
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
+        error_messages={
+            "required": "Enter your full name.",
+            "max_length": "Your name can have at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+            "null_characters_not_allowed": "Your name can't contain control characters.",
+        },
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. A few unrelated words make a good password.",
+        error_messages={
+            "required": "Choose a password.",
+            "max_length": "Your password can have at most %(limit_value)d characters.",
+        },
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": "Type your password again.",
+            "max_length": "Your password can have at most %(limit_value)d characters.",
+        },
+    )
+    # The template writes this label itself, to link to the privacy policy.
+    accept_privacy = forms.BooleanField(
+        label="I accept the privacy policy",
+        error_messages={"required": "Accept the privacy policy to create your account."},
+    )
+
+    error_messages = {
+        "password_mismatch": "The two passwords don't match.",
+        "control_characters": "Your name can't contain control characters or line breaks.",
+    }
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean_full_name(self) -> str:
+        # The field has already stripped surrounding whitespace; "   " arrives as required.
+        name = self.cleaned_data["full_name"]
+        if any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in name):
+            raise forms.ValidationError(
+                self.error_messages["control_characters"], code="control_characters"
+            )
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_passwords()
+        # An unsaved user, so that the similarity check compares with this email and name.
+        candidate = User(email=self.email, full_name=cleaned.get("full_name", ""))
+        self.validate_password_for_user(candidate, "password1")
+        return cleaned

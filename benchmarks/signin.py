@@ -1,0 +1,140 @@
+"""Sign-in flows measured in one process: CPU milliseconds, requests and queries per flow.
+
+    .venv/bin/python -m benchmarks.signin [--rounds 100]
+
+Each flow runs end to end through Django's test client on an in-memory SQLite database
+with a fast password hasher (the hasher would otherwise dominate every flow alike).
+The floor is Django's own LoginView with no second factor; the other flows are
+compared with it as ratios, measured in the same run.
+"""
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+from accounts.models import User
+from mfa import sms
+from mfa.models import SmsDevice
+from organizations.models import Membership, Organization
+
+PASSWORD = "correct horse battery"  # noqa: S105
+TARGETS = {"password + SMS code": 1.5, "remembered browser": 1.15, "first enrollment": 2.0}
+
+
+def code_from_outbox() -> str:
+    return sms.outbox[-1].body.split("code is ")[1][:6]
+
+
+class Flows:
+    def __init__(self):
+        self.organization = Organization.objects.create(name="Bench", slug="bench")
+        self.count = 0
+
+    def member(self, *, phone: bool) -> User:
+        self.count += 1
+        user = User.objects.create_user(
+            email=f"member{self.count}@bench.example", password=PASSWORD, full_name="Bench Mark"
+        )
+        Membership.objects.create(user=user, organization=self.organization)
+        if phone:
+            SmsDevice.objects.create(user=user, number="+41791234567", confirmed=True)
+        return user
+
+    # Each flow: a setup that is not measured, and the measured requests.
+    def password_only(self):
+        user, client = self.member(phone=False), Client()
+        return lambda: client.post("/django-login/", {"username": user.email, "password": PASSWORD})
+
+    def password_and_code(self):
+        user, client = self.member(phone=True), Client()
+
+        def run():
+            client.post("/signin/", {"email": user.email, "password": PASSWORD})
+            return client.post("/signin/code/", {"code": code_from_outbox()})
+
+        return run
+
+    def remembered_browser(self):
+        user, client = self.member(phone=True), Client()
+        client.post("/signin/", {"email": user.email, "password": PASSWORD})
+        client.post("/signin/code/", {"code": code_from_outbox(), "remember": "on"})
+        client.post("/signout/")
+        return lambda: client.post("/signin/", {"email": user.email, "password": PASSWORD})
+
+    def first_enrollment(self):
+        user, client = self.member(phone=False), Client()
+
+        def run():
+            client.post("/signin/", {"email": user.email, "password": PASSWORD})
+            client.post("/signin/phone/", {"country": "CH", "number": "079 123 45 67"})
+            return client.post("/signin/code/", {"code": code_from_outbox()})
+
+        return run
+
+
+def measure(setup: Callable[[], Callable], rounds: int) -> dict:
+    cpu = 0.0
+    queries = 0
+    for _ in range(rounds):
+        run = setup()
+        with CaptureQueriesContext(connection) as captured:
+            start = time.process_time()
+            response = run()
+            cpu += time.process_time() - start
+        if response.status_code != 302:
+            raise RuntimeError(f"flow ended with {response.status_code}, not a redirect")
+        queries += len(captured.captured_queries)
+    return {"cpu_ms": cpu * 1000 / rounds, "queries": queries / rounds}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=100)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    settings.ROOT_URLCONF = "benchmarks.urls"
+    settings.LOGIN_REDIRECT_URL = "/"
+    # Many sign-ins from one IP in a minute: lift the SMS limits, which are not measured here.
+    settings.SMS_SEND_LIMITS = {
+        scope: [(timedelta(hours=1), 10**9)] for scope in settings.SMS_SEND_LIMITS
+    }
+    settings.MFA_RESEND_COOLDOWN = timedelta(0)
+    connection.creation.create_test_db(verbosity=0)
+    flows = Flows()
+    plan = [
+        ("password only (Django's LoginView)", flows.password_only, 1),
+        ("password + SMS code", flows.password_and_code, 2),
+        ("remembered browser", flows.remembered_browser, 1),
+        ("first enrollment", flows.first_enrollment, 3),
+    ]
+    for _, setup, _ in plan:  # warm up imports, templates and caches
+        measure(setup, 5)
+    results = {name: {**measure(setup, args.rounds), "requests": n} for name, setup, n in plan}
+    floor = results[plan[0][0]]["cpu_ms"]
+    print(f"{'flow':38} {'CPU ms':>8} {'requests':>9} {'queries':>8} {'ratio':>6} {'target':>7}")
+    for name, result in results.items():
+        target = TARGETS.get(name)
+        ratio = result["cpu_ms"] / floor
+        verdict = "" if target is None else ("ok" if ratio <= target else "OVER")
+        print(
+            f"{name:38} {result['cpu_ms']:8.2f} {result['requests']:9d} {result['queries']:8.1f} "
+            f"{ratio:5.2f}x {f'≤ {target:.2f}x' if target else '':>7} {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
