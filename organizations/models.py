@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from organizations.saml import idp_metadata_parse
 
 
 class Organization(models.Model):
@@ -80,3 +83,111 @@ class EmailDomain(models.Model):
     def save(self, *args, **kwargs):
         self.domain = self.domain.strip().lower().rstrip(".")
         super().save(*args, **kwargs)
+
+
+class EnterpriseLogin(models.Model):
+    """An organization's enterprise login (SAML2): its identity provider and whether it is required.
+
+    Support staff paste the IdP's metadata; `clean` parses it into the fields below it, so
+    the sign-in never parses metadata on the way.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="enterprise_login"
+    )
+    enabled = models.BooleanField(
+        default=False, help_text="Members of the claimed domains may sign in with their IdP."
+    )
+    mandatory = models.BooleanField(
+        default=False,
+        help_text="Refuse password sign-in for the claimed domains: enterprise login only.",
+    )
+    idp_metadata_xml = models.TextField(
+        "IdP metadata (XML)", blank=True,
+        help_text="The identity provider's SAML2 metadata, as the customer's IdP exports it.",
+    )
+    email_attribute = models.CharField(
+        max_length=255, blank=True,
+        help_text="The SAML attribute that carries the email. Leave blank to use the NameID.",
+    )
+    # Parsed from idp_metadata_xml by clean().
+    idp_entity_id = models.CharField("IdP entity ID", max_length=1024, blank=True, editable=False)
+    idp_sso_url = models.CharField("IdP sign-in URL", max_length=2048, blank=True, editable=False)
+    idp_certificates = models.JSONField(
+        "IdP signing certificates", default=list, blank=True, editable=False,
+        help_text="Base64 DER, as in the metadata; more than one while the IdP rolls its key.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "enterprise login"
+
+    def __str__(self):
+        return f"Enterprise login of {self.organization}"
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self.idp_entity_id and self.idp_sso_url and self.idp_certificates)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.idp_metadata_xml.strip():
+            try:
+                parsed = idp_metadata_parse(self.idp_metadata_xml)
+            except ValidationError as error:
+                errors["idp_metadata_xml"] = error
+            else:
+                self.idp_entity_id = parsed.entity_id
+                self.idp_sso_url = parsed.sso_url
+                self.idp_certificates = parsed.certificates
+        else:
+            self.idp_entity_id, self.idp_sso_url, self.idp_certificates = "", "", []
+            if self.enabled:
+                errors["idp_metadata_xml"] = ValidationError(
+                    "Paste the identity provider's metadata before turning enterprise login on.",
+                    code="metadata_required",
+                )
+        if self.mandatory and not self.enabled:
+            errors["mandatory"] = ValidationError(
+                "Enterprise login must be enabled to be mandatory.", code="mandatory_needs_enabled"
+            )
+        self.email_attribute = self.email_attribute.strip()
+        if errors:
+            raise ValidationError(errors)
+
+
+class SamlAuthnRequest(models.Model):
+    """An AuthnRequest this site sent to an IdP and whose answer has not come back yet.
+
+    Kept in the database rather than the session: the IdP's answer is a cross-site POST, which
+    the SameSite=Lax session cookie does not accompany. Each is used once (deleted on use).
+    """
+
+    request_id = models.CharField(max_length=255, unique=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    next_url = models.CharField(max_length=2000, blank=True)
+    # SHA-256 of the token in the browser's enterprise-login cookie (organizations.sso), so
+    # that a response is only accepted in the browser that started the sign-in.
+    browser_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.request_id
+
+
+class UsedSamlAssertion(models.Model):
+    """An assertion ID already accepted: the unique constraint makes a replay fail, even when
+    two app servers receive the same assertion at the same moment. Kept until it expires."""
+
+    assertion_id = models.CharField(max_length=255, unique=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    not_on_or_after = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.assertion_id

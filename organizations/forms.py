@@ -1,0 +1,100 @@
+import re
+
+from django import forms
+
+from organizations.models import EmailDomain, EnterpriseLogin
+from organizations.saml import METADATA_MAX_CHARS
+from organizations.sso import email_domain
+
+# Enterprise login ----------------------------------------------------------------------------
+
+
+class EnterpriseLoginForm(forms.Form):
+    """The email that tells which organization's identity provider to send the person to."""
+
+    email = forms.CharField(
+        label="Work email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        error_messages={"required": "Enter your work email."},
+    )
+
+    error_messages = {
+        "invalid": "Enter your work email, like name@company.com.",
+        "not_set_up": "Enterprise login isn't set up for %(domain)s. "
+        "Sign in with your email and password instead.",
+    }
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        local, _, _ = email.rpartition("@")
+        if not local or not email_domain(email):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return email
+
+    def add_not_set_up_error(self):
+        domain = email_domain(self.cleaned_data["email"])
+        self.add_error(None, forms.ValidationError(
+            self.error_messages["not_set_up"], code="not_set_up", params={"domain": domain}
+        ))
+
+
+# Django admin (support staff) --------------------------------------------------------------
+
+_DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"^(?:{_DOMAIN_LABEL}\.)+{_DOMAIN_LABEL}$")
+
+
+class EmailDomainForm(forms.ModelForm):
+    class Meta:
+        model = EmailDomain
+        fields = ["domain"]
+        error_messages = {"domain": {"unique": "Another organization already claims this domain."}}
+
+    def clean_domain(self):
+        # Normalized before the uniqueness check, so "ACME.com." clashes with "acme.com".
+        domain = self.cleaned_data["domain"].strip().lower().rstrip(".")
+        if domain.startswith("@"):
+            domain = domain[1:]
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            ascii_domain = ""
+        if not _DOMAIN.match(ascii_domain):
+            raise forms.ValidationError(
+                "Enter a domain name like acme.com, without the @ or a path.", code="invalid"
+            )
+        return domain
+
+
+class EnterpriseLoginAdminForm(forms.ModelForm):
+    idp_metadata_file = forms.FileField(
+        label="or upload the IdP metadata file",
+        required=False,
+        help_text="An uploaded file replaces the pasted metadata.",
+    )
+
+    class Meta:
+        model = EnterpriseLogin
+        fields = ["enabled", "mandatory", "idp_metadata_xml", "idp_metadata_file",
+                  "email_attribute"]
+        widgets = {"idp_metadata_xml": forms.Textarea(attrs={"rows": 8, "cols": 90})}
+
+    def clean_idp_metadata_file(self):
+        upload = self.cleaned_data.get("idp_metadata_file")
+        if not upload:
+            return None
+        if upload.size > METADATA_MAX_CHARS:
+            raise forms.ValidationError("The metadata file is too large (over 1 MB).",
+                                        code="too_large")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError("The metadata file is not UTF-8 text.",
+                                        code="not_text") from error
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("idp_metadata_file"):
+            cleaned["idp_metadata_xml"] = cleaned["idp_metadata_file"]
+        return cleaned

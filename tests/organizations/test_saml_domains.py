@@ -1,0 +1,81 @@
+"""Which organization's enterprise login applies to an email."""
+
+import pytest
+
+from organizations.models import EnterpriseLogin
+from organizations.sso import email_domain, mandatory_sso_organization, sso_organization_for_email
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def set_mode(acme):
+    def set_mode(*, enabled, mandatory):
+        EnterpriseLogin.objects.filter(organization=acme).update(
+            enabled=enabled, mandatory=mandatory
+        )
+
+    return set_mode
+
+
+def test_mandatory_organization_is_found(acme, set_mode):
+    set_mode(enabled=True, mandatory=True)
+
+    assert mandatory_sso_organization("ada@acme.com") == acme
+    assert sso_organization_for_email("ada@acme.com") == acme
+
+
+def test_optional_enterprise_login_is_not_mandatory(acme, set_mode):
+    set_mode(enabled=True, mandatory=False)
+
+    assert mandatory_sso_organization("ada@acme.com") is None
+    assert sso_organization_for_email("ada@acme.com") == acme
+
+
+def test_disabled_enterprise_login_applies_to_nobody(acme, set_mode):
+    # Left mandatory in the database but switched off: off wins.
+    set_mode(enabled=False, mandatory=True)
+
+    assert mandatory_sso_organization("ada@acme.com") is None
+    assert sso_organization_for_email("ada@acme.com") is None
+
+
+def test_unclaimed_domain_has_no_organization(acme, set_mode):
+    set_mode(enabled=True, mandatory=True)
+
+    assert mandatory_sso_organization("ada@example.org") is None
+    assert sso_organization_for_email("ada@example.org") is None
+
+
+@pytest.mark.parametrize("email", [
+    "ADA@ACME.COM", "ada@Acme.Com", "ada@acme.com.", " ada@acme.com ", "odd@name@acme.com",
+])
+def test_domain_ignores_case_and_a_trailing_dot(acme, set_mode, email):
+    set_mode(enabled=True, mandatory=True)
+
+    assert mandatory_sso_organization(email) == acme
+
+
+@pytest.mark.parametrize("email", [
+    "ada@eu.acme.com", "ada@acme.com.evil.com", "ada@notacme.com", "acme.com", "", "ada@",
+])
+def test_only_the_exact_claimed_domain_counts(acme, set_mode, email):
+    set_mode(enabled=True, mandatory=True)
+
+    assert mandatory_sso_organization(email) is None
+
+
+def test_each_lookup_is_a_single_query(acme, set_mode, django_assert_num_queries):
+    set_mode(enabled=True, mandatory=True)
+
+    with django_assert_num_queries(1):
+        mandatory_sso_organization("ada@acme.com")
+    with django_assert_num_queries(1):
+        sso_organization_for_email("ada@acme.com")
+
+
+@pytest.mark.parametrize(("email", "domain"), [
+    ("Ada@ACME.com.", "acme.com"), ("a@b@Example.ORG", "example.org"), ("nobody", ""),
+])
+def test_email_domain(email, domain):
+    assert email_domain(email) == domain
