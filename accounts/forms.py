@@ -1,9 +1,11 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from accounts.lockout import LOCKED_OUT_MESSAGE, email_locked_out
 from accounts.models import normalize_email
+from organizations.sso import mandatory_sso_organization
 
 
 class SignInForm(forms.Form):
@@ -24,6 +26,7 @@ class SignInForm(forms.Form):
     error_messages = {
         # One message whether the email exists or not, so the form reveals no accounts.
         "invalid_login": "The email or password is incorrect.",
+        "enterprise_login_required": "Your organization signs you in with Enterprise login.",
         "locked": LOCKED_OUT_MESSAGE,
     }
 
@@ -38,9 +41,17 @@ class SignInForm(forms.Form):
         if not (email and password):
             return cleaned
         email = normalize_email(email)
+        # Before the password is checked, so a mandatory organization's password is never used.
+        if mandatory_sso_organization(email) is not None:
+            raise forms.ValidationError(
+                self.error_messages["enterprise_login_required"], code="enterprise_login_required"
+            )
         if email_locked_out(email):
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         self.user = authenticate(self.request, username=email, password=password)
         if self.user is None:
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         return cleaned
+
+    def enterprise_login_required(self) -> bool:
+        return self.has_error(NON_FIELD_ERRORS, "enterprise_login_required")

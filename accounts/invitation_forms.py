@@ -56,9 +56,13 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
         "control_characters": "Your name can't contain control characters or line breaks.",
     }
 
-    def __init__(self, *args, email: str, **kwargs):
+    def __init__(self, *args, email: str, enterprise_login: bool = False, **kwargs):
         self.email = email
         super().__init__(*args, **kwargs)
+        # An organization that makes enterprise login mandatory leaves no password way in.
+        self.enterprise_login = enterprise_login
+        if enterprise_login:
+            del self.fields["password1"], self.fields["password2"]
 
     def clean_full_name(self) -> str:
         # The field has already stripped surrounding whitespace; "   " arrives as required.
@@ -71,6 +75,8 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.enterprise_login:
+            return cleaned
         self.validate_passwords()
         # An unsaved user, so that the similarity check compares with this email and name.
         candidate = User(email=self.email, full_name=cleaned.get("full_name", ""))

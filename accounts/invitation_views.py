@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import invitations
 from accounts.invitation_forms import InvitationAcceptForm
 from accounts.invitations import InvitationError
+from organizations.sso import mandatory_sso_organization
 
 SESSION_TOKEN_KEY = "invitation_token"  # noqa: S105 (a session key, not a secret)
 
@@ -56,22 +57,26 @@ def invitation_accept(request):
     except InvitationError as error:
         return _problem(request, error)
 
+    enterprise_login = mandatory_sso_organization(invitation.email) is not None
     form = InvitationAcceptForm(
-        data=request.POST if request.method == "POST" else None, email=invitation.email
+        data=request.POST if request.method == "POST" else None,
+        email=invitation.email,
+        enterprise_login=enterprise_login,
     )
     if form.is_valid():
         try:
             user = invitations.invitation_accept(
                 invitation=invitation,
                 full_name=form.cleaned_data["full_name"],
-                password=form.cleaned_data["password1"],
+                password=form.cleaned_data.get("password1"),
                 request=request,
             )
         except InvitationError as error:
             return _problem(request, error)
         request.session.pop(SESSION_TOKEN_KEY, None)
+        next_page = "organizations:enterprise-login" if enterprise_login else "accounts:signin"
         messages.success(request, "Your account has been created. Sign in to continue.")
-        return redirect(reverse("accounts:signin") + "?" + urlencode({"email": user.email}))
+        return redirect(reverse(next_page) + "?" + urlencode({"email": user.email}))
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
     )

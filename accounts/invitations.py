@@ -229,12 +229,13 @@ def invitation_accept(
     *,
     invitation: Invitation,
     full_name: str,
-    password: str,
+    password: str | None,
     request: HttpRequest | None = None,
 ) -> User:
     """Create the account of the invitation's email, with its membership; single use.
 
-    `full_name` and `password` are already validated (accounts.invitation_forms).
+    `full_name` and `password` are already validated (accounts.invitation_forms). No
+    password (None) makes an account that signs in only with enterprise login.
     """
     # The row lock makes two submissions of the same link wait for each other; the
     # second then sees accepted_at and is refused.
@@ -247,7 +248,7 @@ def invitation_accept(
         raise _error("account_exists")
 
     user = User(email=invitation.email, full_name=full_name)
-    user.set_password(password)
+    user.set_password(password)  # None: unusable
     try:
         # A savepoint, so that losing a race to another invitation for the same email
         # (the unique constraint) leaves this transaction usable for the error.

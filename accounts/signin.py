@@ -81,8 +81,9 @@ def signin_pending_clear(request: HttpRequest) -> None:
     request.session.pop(PENDING_KEY, None)
 
 
-def signin_complete(request: HttpRequest, user: User, *, method: Method) -> None:
-    """Sign `user` in on this request's session, by `method`."""
+def signin_complete(request: HttpRequest, user: User, *, method: Method, organization=None) -> None:
+    """Sign `user` in on this request's session, by `method` (enterprise login: through
+    `organization`'s identity provider)."""
     signin_pending_clear(request)
     login(request, user, backend="accounts.backends.EmailBackend")  # rotates the session key
     request.session[METHOD_KEY] = str(method)
@@ -93,5 +94,6 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method) -> None
         request=request,
         actor=user,
         subject=user,
+        organization=organization,
         method=str(method),
     )

@@ -94,7 +94,7 @@ def sso_acs(request, slug):
         return render(request, "organizations/sso_refused.html",
                       {"message": refusal.message, "organization": organization},
                       status=refusal.status)
-    signin_complete(request, user, method=Method.SSO)
+    signin_complete(request, user, method=Method.SSO, organization=organization)
     return redirect(_safe_local_url(request, next_url) or resolve_url("home"))
 
 
