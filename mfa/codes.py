@@ -80,11 +80,12 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
     try:
         sms_send(user=user, to=to, body=code_message(code), ip=client_ip(request))
     except SmsNotAllowed as refusal:
-        # Nothing went out: let them correct the number at once, with no cooldown.
+        # Nothing went out: let them correct the number at once.
         SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
         raise CodeError(refusal.user_message, code=refusal.code) from None
     except SmsDeliveryError as failure:
-        SmsDevice.objects.filter(pk=device.pk).update(token=None)
+        # Nothing was delivered: no cooldown; the send limits count failed sends too.
+        SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
         raise CodeError(failure.user_message, code="delivery") from None
 
 

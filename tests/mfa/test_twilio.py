@@ -6,25 +6,10 @@ import time
 import pytest
 
 from mfa.sms import SmsDeliveryError, SmsMessage, get_backend
+from tests.mfa.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from tests.mfa.twilio_standin import TwilioStandin
 
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "test-auth-token"
-FROM_NUMBER = "+15005550006"
 TRY_AGAIN = "We couldn't send the text message right now. Try again in a minute."
-
-
-@pytest.fixture
-def twilio(settings):
-    """The stand-in, with the twilio backend configured to talk to it."""
-    with TwilioStandin() as standin:
-        settings.SMS_BACKEND = "mfa.sms.twilio.SmsBackend"
-        settings.TWILIO_API_BASE_URL = standin.base_url
-        settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-        settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-        settings.TWILIO_FROM_NUMBER = FROM_NUMBER
-        settings.TWILIO_TIMEOUT_SECONDS = 0.5
-        yield standin
 
 
 def send(to="+41791234567", body="Your Backstage code is 123456."):
