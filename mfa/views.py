@@ -10,6 +10,7 @@ from mfa.forms import CodeForm, PhoneForm
 from mfa.models import SmsDevice
 from mfa.services import phone_code_request, phone_confirm
 from mfa.trust import remembered_browser_grant
+from organizations.members import admins_to_ask
 
 SIGN_IN_AGAIN = "Your sign-in timed out. Enter your email and password again."
 
@@ -81,6 +82,8 @@ def verify(request):
             "number_hint": str(device.pending_number or device.number)[-2:],
             "enrolling": bool(device.pending_number),
             "resend_in": seconds_until_resend(device),
+            # "Can't use this phone?": whom to ask, shown only once the password was accepted.
+            "admins": admins_to_ask(user),
         },
     )
 

@@ -1,13 +1,18 @@
 """Django admin for support staff: organizations and what hangs off them.
 
-Inlines are declared first and listed in `OrganizationAdmin.inlines`; add Membership or
-Workspace inlines, and actions, there.
+Inlines are declared first and listed in `OrganizationAdmin.inlines`; the members and
+workspaces inlines come from organizations.member_admin.
 """
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from organizations.forms import EmailDomainForm, EnterpriseLoginAdminForm
+from organizations.member_admin import (
+    MembershipInline,
+    OrganizationMembersAdminMixin,
+    WorkspaceInline,
+)
 from organizations.models import EmailDomain, EnterpriseLogin, Organization
 from organizations.saml import sp_acs_url, sp_entity_id, sp_metadata_url
 
@@ -47,12 +52,12 @@ class EnterpriseLoginInline(admin.StackedInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(OrganizationMembersAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "mfa_opt_in", "enterprise_login_state"]
     search_fields = ["name", "slug", "domains__domain"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [EmailDomainInline, EnterpriseLoginInline]
-    actions = []
+    inlines = [MembershipInline, WorkspaceInline, EmailDomainInline, EnterpriseLoginInline]
+    list_filter = ["mfa_opt_in"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "mfa_opt_in"]}),
         ("For the customer's identity provider (SAML2)", {

@@ -4,6 +4,7 @@ check --deploy."""
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +26,10 @@ def manage(*args, **env):
     ours = {*PRODUCTION_ENV, "DATABASE_URL", "SECURE_SSL_REDIRECT", "EMAIL_BACKEND",
             "DJANGO_SETTINGS_MODULE"}
     clean = {k: v for k, v in os.environ.items() if k not in ours}
+    # Some checks open the database: a throwaway SQLite file, since a fresh clone has no var/.
+    database = {"DATABASE_URL": f"sqlite:///{tempfile.gettempdir()}/backstage-check.sqlite3"}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **database, **env},
         capture_output=True, text=True, timeout=120, check=False,
     )
 

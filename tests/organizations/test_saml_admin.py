@@ -170,6 +170,8 @@ def test_bad_metadata_in_admin_is_a_form_error(support, initech):
         "domains-TOTAL_FORMS": "1", "domains-INITIAL_FORMS": "0",
         "domains-0-domain": "initech.com",
         "enterprise_login-TOTAL_FORMS": "1", "enterprise_login-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "workspaces-TOTAL_FORMS": "0", "workspaces-INITIAL_FORMS": "0",
         "enterprise_login-0-enabled": "on",
         "enterprise_login-0-idp_metadata_xml": "<not-metadata/>",
     })
@@ -186,6 +188,8 @@ def test_admin_saves_domains_and_enterprise_login(support, initech, acme_idp):
         "domains-TOTAL_FORMS": "1", "domains-INITIAL_FORMS": "0",
         "domains-0-domain": "Initech.com",
         "enterprise_login-TOTAL_FORMS": "1", "enterprise_login-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "workspaces-TOTAL_FORMS": "0", "workspaces-INITIAL_FORMS": "0",
         "enterprise_login-0-enabled": "on",
         "enterprise_login-0-mandatory": "on",
         "enterprise_login-0-idp_metadata_xml": acme_idp.metadata_xml(),

@@ -1,0 +1,350 @@
+"""Django admin for support staff: people, invitations and the security log.
+
+Every action goes through the functions that the pages use (STYLE habit 3), so it is
+checked the same way and leaves the same security events: member_phone_reset,
+user_sessions_end, invitation_create, invitation_resend, invitation_revoke. Accounts are
+never added here (they come from invitations), and the security log cannot be edited.
+"""
+
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from accounts.invitations import (
+    InvitationError,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+)
+from accounts.models import Invitation, SecurityEvent, User
+from accounts.services import user_sessions_end
+from mfa.models import SmsDevice
+from organizations.members import MemberError, member_phone_reset
+from organizations.models import Membership, Organization
+
+# Shared by the admins of this project --------------------------------------------------------
+
+
+def action_confirm(modeladmin, request, queryset, *, title, question, button, explanation=""):
+    """The confirmation page of an action, or None once the person has confirmed it there.
+
+    Django's own "Delete selected" works the same way: the page posts the selection back
+    with `post=yes`. No JavaScript is needed.
+    """
+    if request.POST.get("post") == "yes":
+        return None
+    return TemplateResponse(request, "admin/action_confirmation.html", {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "question": question,
+        "explanation": explanation,
+        "button": button,
+        "queryset": queryset,
+        "opts": modeladmin.model._meta,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    })
+
+
+def phones_reset(modeladmin, request, members) -> None:
+    """Remove the phone of each of `members`, as `request.user`; say what came of it."""
+    done, refused = 0, []
+    for member in members:
+        try:
+            member_phone_reset(actor=request.user, member=member, request=request)
+        except MemberError as error:
+            refused.append(error.message)
+        except PermissionDenied:
+            refused.append(f"You may not remove the phone of {member.email}.")
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(
+            request,
+            f"Removed the phone of {done} {'person' if done == 1 else 'people'}; they were "
+            "signed out everywhere and told by email.",
+            messages.SUCCESS,
+        )
+    for message in refused:
+        modeladmin.message_user(request, message, messages.ERROR)
+
+
+PHONE_RESET_QUESTION = "Remove the phone of these people?"
+PHONE_RESET_EXPLANATION = (
+    "Each is signed out of every browser at once, no browser stays remembered for them, and "
+    "their next sign-in asks for a new mobile number. They are told by email. Check first "
+    "that the request really comes from them."
+)
+
+
+def phone_reset_permitted(request) -> bool:
+    """Support staff who may change accounts see "Remove user phone"; whom they may reset is
+    then member_phone_reset's own rule (organizations.permissions)."""
+    return request.user.is_staff and request.user.has_perm("accounts.change_user")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: looked at and filtered, never added to, changed or deleted from admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def phone_search_digits(term: str) -> str:
+    """The digits to look for in stored numbers (+41791234567) when `term` is a phone number
+    as people write it ("079 123 45 67", "+41 79 123 45 67", "0041 79…"); else ""."""
+    if not re.fullmatch(r"[\d\s+().\-/]+", term):
+        return ""
+    digits = re.sub(r"\D", "", term).lstrip("0")
+    return digits if len(digits) >= 4 else ""
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["email", "full_name", "is_staff", "phone_status", "last_login"]
+    list_filter = [
+        "is_staff", "is_active",
+        ("memberships__organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["email", "full_name"]
+    search_help_text = "Search by email, name or phone number."
+    ordering = ["email"]
+    actions = ["remove_user_phone", "end_all_sessions"]
+    filter_horizontal = ["groups", "user_permissions"]
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["email", "full_name"]}),
+        ("Second factor", {"fields": ["phone", "remembered_browsers"]}),
+        ("Organizations", {"fields": ["organizations"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
+                               "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    readonly_fields = ["phone", "remembered_browsers", "organizations", "last_login",
+                       "date_joined"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            has_phone=Exists(SmsDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only superusers hand out access to admin itself.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        digits = phone_search_digits(search_term)
+        if digits:
+            return queryset.filter(smsdevice__number__contains=digits), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        return False  # accounts come from invitations (Invitations → Add)
+
+    def has_phone_reset_permission(self, request):
+        return phone_reset_permitted(request)
+
+    def has_sessions_end_permission(self, request):
+        return request.user.is_staff and self.has_change_permission(request)
+
+    @admin.display(description="Phone", ordering="has_phone")
+    def phone_status(self, user):
+        return "Phone set" if user.has_phone else "No phone"
+
+    @admin.display(description="Phone")
+    def phone(self, user):
+        device = SmsDevice.objects.filter(user=user).first()
+        if device is None or not device.confirmed:
+            return "No phone"
+        return str(device.number)
+
+    @admin.display(description="Remembered browsers")
+    def remembered_browsers(self, user):
+        return user.remembered_browsers.filter(expires_at__gt=timezone.now()).count()
+
+    @admin.display(description="Organizations")
+    def organizations(self, user):
+        memberships = user.memberships.select_related("organization").order_by(
+            "organization__name"
+        )
+        return format_html_join(
+            "", "<div>{} ({})</div>",
+            ((m.organization.name, m.get_role_display()) for m in memberships),
+        ) or "—"
+
+    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    def remove_user_phone(self, request, queryset):
+        response = action_confirm(
+            self, request, queryset, title="Remove user phone",
+            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
+            button="Remove user phone",
+        )
+        if response is None:
+            phones_reset(self, request, list(queryset))
+        return response
+
+    @admin.action(description="End all sessions", permissions=["sessions_end"])
+    def end_all_sessions(self, request, queryset):
+        response = action_confirm(
+            self, request, queryset, title="End all sessions",
+            question="End every session of these people?",
+            explanation="Each is signed out of every browser at once; their phone and "
+            "remembered browsers stay.",
+            button="End all sessions",
+        )
+        if response is None:
+            users = list(queryset)
+            for user in users:
+                user_sessions_end(user=user, request=request, actor=request.user)
+            self.message_user(
+                request, f"Ended every session of {len(users)} "
+                f"{'person' if len(users) == 1 else 'people'}.", messages.SUCCESS,
+            )
+        return response
+
+
+# Invitations ---------------------------------------------------------------------------------
+
+
+class InvitationAdminForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class InvitationStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Pending"), ("accepted", "Accepted"), ("revoked", "Revoked"),
+                ("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        return {
+            "pending": queryset.filter(accepted_at=None, revoked_at=None, expires_at__gt=now),
+            "accepted": queryset.exclude(accepted_at=None),
+            "revoked": queryset.exclude(revoked_at=None),
+            "expired": queryset.filter(accepted_at=None, revoked_at=None, expires_at__lte=now),
+        }.get(self.value(), queryset)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "role", "invited_by", "created_at", "expires_at",
+                    "state"]
+    list_filter = [InvitationStateFilter, "role", "created_at", "organization"]
+    list_select_related = ["organization", "invited_by"]
+    search_fields = ["email", "organization__name"]
+    date_hierarchy = "created_at"
+    actions = ["resend_invitation", "revoke_invitation"]
+    fields = ["email", "organization", "role", "invited_by", "created_at", "expires_at",
+              "accepted_at", "revoked_at"]
+
+    @admin.display(description="State")
+    def state(self, invitation):
+        if invitation.accepted_at:
+            return "Accepted"
+        if invitation.revoked_at:
+            return "Revoked"
+        return "Pending" if invitation.expires_at > timezone.now() else "Expired"
+
+    # Seen, not edited: a link changes only by being resent or revoked (the actions).
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.is_staff and super().has_change_permission(request)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Inviting goes through invitation_create, like the Members page: a token, an email,
+        a security event; an address that has an account is added to the organization."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = InvitationAdminForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                invitation_create(
+                    email=form.cleaned_data["email"],
+                    organization=form.cleaned_data["organization"],
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user,
+                    request=request,
+                )
+            except InvitationError as error:
+                form.add_error("email", error.message)
+            else:
+                self.message_user(
+                    request, f"We've sent an invitation to {form.cleaned_data['email']}.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:accounts_invitation_changelist")
+        return TemplateResponse(request, "admin/accounts/invitation/invite.html", {
+            **self.admin_site.each_context(request),
+            "title": "Invite someone",
+            "form": form,
+            "opts": self.model._meta,
+            **(extra_context or {}),
+        })
+
+    @admin.action(description="Resend invitation", permissions=["resend"])
+    def resend_invitation(self, request, queryset):
+        for invitation in queryset.select_related("organization", "invited_by"):
+            try:
+                invitation_resend(invitation=invitation, request=request)
+            except InvitationError as error:
+                self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"We've sent a new invitation to {invitation.email}.",
+                                  messages.SUCCESS)
+
+    @admin.action(description="Revoke invitation", permissions=["resend"])
+    def revoke_invitation(self, request, queryset):
+        for invitation in queryset:
+            try:
+                invitation_revoke(invitation=invitation, request=request)
+            except InvitationError as error:
+                self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"The invitation to {invitation.email} was withdrawn.",
+                                  messages.SUCCESS)
+
+
+# Security events -----------------------------------------------------------------------------
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "actor", "subject", "organization", "ip_address"]
+    list_filter = ["kind", "created_at", "organization"]
+    list_select_related = ["actor", "subject", "organization"]
+    search_fields = ["actor__email", "subject__email"]
+    search_help_text = "Search by the email of who did it or of whom it was about."
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ["created_at", "kind", "actor", "subject", "organization", "ip_address",
+              "user_agent", "detail"]

@@ -1,0 +1,58 @@
+"""Django admin for support staff: SMS devices and the log of text messages sent.
+
+Both are looked at, not edited: a number is set only through a verified code, and removed
+only through member_phone_reset (the "Remove user phone" action), which also ends the
+member's sessions, forgets their browsers, tells them and records it.
+"""
+
+from django.contrib import admin
+
+from accounts.admin import (
+    PHONE_RESET_EXPLANATION,
+    PHONE_RESET_QUESTION,
+    ReadOnlyAdmin,
+    action_confirm,
+    phone_reset_permitted,
+    phones_reset,
+)
+from mfa.models import SmsDevice, SmsMessage
+
+
+@admin.register(SmsDevice)
+class SmsDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "number", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name", "number"]
+    # Never the token (a hash of the current code) nor the throttling state.
+    fields = ["user", "name", "number", "pending_number", "confirmed", "created_at",
+              "last_used_at", "code_failures"]
+    actions = ["remove_user_phone"]
+
+    def has_phone_reset_permission(self, request):
+        return phone_reset_permitted(request)
+
+    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    def remove_user_phone(self, request, queryset):
+        queryset = queryset.select_related("user")
+        response = action_confirm(
+            self, request, queryset, title="Remove user phone",
+            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
+            button="Remove user phone",
+        )
+        if response is None:
+            phones_reset(self, request, [device.user for device in queryset])
+        return response
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "to", "user", "status", "error_code", "provider_id",
+                    "ip_address"]
+    list_filter = ["status", "created_at", ("user__memberships__organization",
+                                            admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["to", "user__email", "provider_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ["created_at", "to", "user", "ip_address", "status", "provider_id", "error_code"]

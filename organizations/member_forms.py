@@ -1,0 +1,60 @@
+"""The Members page's forms: what is accepted, and the words of each error (STYLE habit 9)."""
+
+from django import forms
+
+from organizations.models import Membership
+
+SEARCH_MAX_LENGTH = 254  # the longest email there can be
+ROLE_ERRORS = {
+    "required": "Choose a role: admin or member.",
+    "invalid_choice": "Choose a role: admin or member.",
+}
+
+
+class MemberSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search by name or email",
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        error_messages={
+            "max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters.",
+            "null_characters_not_allowed": "Search for letters, digits or symbols only.",
+        },
+    )
+
+    def search(self) -> str:
+        """The words to look for; nothing when the form is not valid (the errors say why)."""
+        return self.cleaned_data.get("q", "") if self.is_valid() else ""
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={
+            "required": "Enter the email address of the person to invite.",
+            "invalid": "Enter a valid email address, like name@example.com.",
+            "max_length": "An email address has at most 254 characters.",
+            "null_characters_not_allowed": "Enter a valid email address, like name@example.com.",
+        },
+    )
+    role = forms.ChoiceField(
+        label="Role",
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        error_messages=ROLE_ERRORS,
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        # A line break inside an address is never a typo: it is a header injection attempt.
+        if any(char in email for char in "\r\n"):
+            raise forms.ValidationError(self.fields["email"].error_messages["invalid"],
+                                        code="invalid")
+        return email
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label="Role", choices=Membership.Role.choices, error_messages=ROLE_ERRORS
+    )

@@ -1,0 +1,95 @@
+"""Two admins acting at the same moment: the database decides (PostgreSQL row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from accounts.models import SecurityEvent
+from mfa.models import SmsDevice
+from organizations.members import (
+    MemberError,
+    member_phone_reset,
+    membership_remove,
+    membership_role_change,
+)
+from organizations.models import Membership
+
+ADMIN, MEMBER = Membership.Role.ADMIN, Membership.Role.MEMBER
+
+
+def race(*calls) -> list[str]:
+    """Run `calls` in threads released together; what each came to ("ok" or an error code)."""
+    start = threading.Barrier(len(calls))
+    outcomes = []
+
+    def run(call):
+        start.wait()
+        try:
+            call()
+            outcomes.append("ok")
+        except MemberError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+@pytest.fixture
+def two_admins(make_organization, make_member):
+    acme = make_organization("Acme Events", slug="acme-events")
+    grace = make_member("grace@example.com", organization=acme, role=ADMIN)
+    alan = make_member("alan@example.com", organization=acme, role=ADMIN)
+    return acme, grace, alan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(two_admins):
+    acme, grace, alan = two_admins
+    grace_m, alan_m = (Membership.objects.get(user=u) for u in (grace, alan))
+
+    outcomes = race(
+        lambda: membership_role_change(actor=grace, membership=alan_m, role=MEMBER),
+        lambda: membership_role_change(actor=alan, membership=grace_m, role=MEMBER),
+    )
+
+    assert outcomes == ["last_admin", "ok"]
+    assert Membership.objects.filter(organization=acme, role=ADMIN).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_leaving_at_once_leave_one_admin(two_admins):
+    acme, grace, alan = two_admins
+    grace_m, alan_m = (Membership.objects.get(user=u) for u in (grace, alan))
+
+    outcomes = race(
+        lambda: membership_remove(actor=grace, membership=grace_m),
+        lambda: membership_remove(actor=alan, membership=alan_m),
+    )
+
+    assert outcomes == ["last_admin", "ok"]
+    assert Membership.objects.filter(organization=acme, role=ADMIN).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_resetting_one_phone_at_once_reset_it_once(two_admins, make_member):
+    acme, grace, alan = two_admins
+    ada = make_member("ada@example.com", organization=acme)
+    SmsDevice.objects.create(user=ada, number="+41791234567", confirmed=True)
+
+    outcomes = race(
+        lambda: member_phone_reset(actor=grace, member=ada, organization=acme),
+        lambda: member_phone_reset(actor=alan, member=ada, organization=acme),
+    )
+
+    assert outcomes == ["no_phone", "ok"]
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PHONE_REMOVED).count() == 1
