@@ -25,7 +25,7 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
     try:
         code_send(device=device, attempt=pending.attempt, to=device.number, request=request)
     except CodeError as error:
-        # The code page offers "Send again"; a code still valid from earlier is not lost.
-        if error.code != "cooldown":
-            messages.error(request, error.message)
+        # Also during the cooldown: the code sent moments ago was for an earlier sign-in
+        # and won't work here, so say when a new one can be asked for.
+        messages.error(request, error.message)
     return redirect("mfa:verify")

@@ -1,0 +1,40 @@
+/*
+ * "Didn't get a code? Send again": counts the cooldown down on the button, which carries
+ * data-resend-in (seconds). The server enforces the cooldown itself; without JavaScript
+ * an early press just brings back a message saying how long to wait.
+ */
+(function () {
+  "use strict";
+
+  var button = document.querySelector("button[data-resend-in]");
+  var seconds = button ? parseInt(button.dataset.resendIn, 10) : 0;
+  if (!button || !(seconds > 0)) {
+    return;
+  }
+  var hint = button.parentNode.querySelector(".hint");
+
+  function render() {
+    if (seconds > 0) {
+      button.disabled = true;
+      if (hint) {
+        hint.textContent = "(available in " + seconds + (seconds === 1 ? " second)" : " seconds)");
+      }
+      return;
+    }
+    button.disabled = false;
+    if (hint) {
+      hint.hidden = true;
+    }
+  }
+
+  // Counted against the clock rather than by ticks, which a background tab slows down.
+  var until = Date.now() + seconds * 1000;
+  render();
+  var timer = window.setInterval(function () {
+    seconds = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    render();
+    if (seconds === 0) {
+      window.clearInterval(timer);
+    }
+  }, 250);
+})();
