@@ -183,3 +183,24 @@ class SecurityEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Security events are append-only.")
         super().save(*args, **kwargs)
+
+
+class PasswordResetRequest(models.Model):
+    """One "Forgot password?" request that got past the limits (accounts.password_reset).
+
+    Counted per email and per client IP over the last hour; kept whether or not the email
+    has an account, so that the limits (and the work done) do not depend on it.
+    """
+
+    email = models.EmailField(max_length=254)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"]),
+            models.Index(fields=["ip_address", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"Password reset for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,15 @@
+from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
+from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 
+from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
+from mfa.models import RememberedBrowser
+from mfa.trust import remembered_browsers_forget
 
 
 def user_sessions_end(
@@ -21,3 +28,68 @@ def user_sessions_end(
     security_event_record(
         kind=SecurityEvent.Kind.SESSIONS_ENDED, request=request, actor=actor, subject=user
     )
+
+
+def user_full_name_change(*, user: User, full_name: str) -> None:
+    """`full_name` is already validated (accounts.settings_forms.FullNameForm)."""
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+
+
+@transaction.atomic
+def user_password_change(
+    *,
+    user: User,
+    password: str,
+    request: HttpRequest | None = None,
+    keep_current: bool = False,
+    via: str = "settings",
+) -> None:
+    """Give `user` a new password, already validated (accounts.password_forms).
+
+    Used by personal settings (`keep_current`: the member stays signed in here) and by
+    the password reset (`via="reset"`: every session ends). Either way the member's other
+    sessions end and their remembered browsers are forgotten, so that any other browser
+    needs the new password and an SMS code; the change is recorded and they are told.
+    """
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_sessions_end(user=user, request=request, keep_current=keep_current, actor=user)
+    forgotten = remembered_browsers_forget(user=user)
+    security_event_record(
+        kind=SecurityEvent.Kind.PASSWORD_CHANGED, request=request, actor=user, subject=user,
+        via=via, browsers_forgotten=forgotten,
+    )
+    context = {
+        "user": user,
+        "changed_at": timezone.now(),
+        "via_reset": via == "reset",
+        "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
+    }
+    # After commit, and robust: a mail server that is down must not undo the change.
+    transaction.on_commit(
+        lambda: send_email(to=user.email, template="password_changed", context=context),
+        robust=True,
+    )
+
+
+def remembered_browser_revoke(*, user: User, browser_id: int, request: HttpRequest) -> bool:
+    """Forget one of `user`'s remembered browsers; False if `user` has none with that id."""
+    deleted, _ = RememberedBrowser.objects.filter(user=user, pk=browser_id).delete()
+    if deleted:
+        security_event_record(
+            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
+            subject=user, browsers=deleted,
+        )
+    return bool(deleted)
+
+
+def remembered_browsers_revoke(*, user: User, request: HttpRequest) -> int:
+    """Forget every remembered browser of `user`, at their own request."""
+    deleted = remembered_browsers_forget(user=user)
+    if deleted:
+        security_event_record(
+            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
+            subject=user, browsers=deleted,
+        )
+    return deleted

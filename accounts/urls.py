@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import invitation_views, views
+from accounts import invitation_views, password_reset_views, settings_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,4 +11,36 @@ urlpatterns = [
     path("invitation/accept/", invitation_views.invitation_accept, name="invitation-accept"),
     path("invitation/<str:token>/", invitation_views.invitation, name="invitation"),
     path("privacy/", invitation_views.privacy, name="privacy"),
+    # Forgot password? ("sent" before "<uidb64>/<token>", though it has one part fewer).
+    path("password-reset/", password_reset_views.password_reset, name="password-reset"),
+    path(
+        "password-reset/sent/", password_reset_views.password_reset_sent,
+        name="password-reset-sent",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/", password_reset_views.PasswordResetConfirm.as_view(),
+        name="password-reset-confirm",
+    ),
+    # Personal settings.
+    path("settings/", settings_views.personal_settings, name="settings"),
+    path("settings/name/", settings_views.full_name_change, name="settings-name"),
+    path("settings/password/", settings_views.password_change, name="settings-password"),
+    path("settings/phone/", settings_views.phone_change, name="settings-phone"),
+    path("settings/phone/code/", settings_views.phone_change_code, name="settings-phone-code"),
+    path(
+        "settings/phone/code/resend/", settings_views.phone_change_code_resend,
+        name="settings-phone-resend",
+    ),
+    path(
+        "settings/browsers/<int:browser_id>/forget/", settings_views.remembered_browser_forget,
+        name="settings-browser-forget",
+    ),
+    path(
+        "settings/browsers/forget/", settings_views.remembered_browsers_forget_all,
+        name="settings-browsers-forget",
+    ),
+    path(
+        "settings/sessions/end-others/", settings_views.other_sessions_end,
+        name="settings-sessions-end",
+    ),
 ]

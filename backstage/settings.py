@@ -110,6 +110,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 PASSWORD_MAX_LENGTH = 256
+PASSWORD_RESET_TIMEOUT = int(timedelta(hours=1).total_seconds())
 INVITATION_VALID_FOR = timedelta(days=int(os.environ.get("INVITATION_VALID_DAYS", "7")))
 
 # Sessions and cookies ------------------------------------------------------

@@ -22,6 +22,11 @@ def _pending_or_signin(request):
     return state
 
 
+def _sign_in_number(device):
+    # A number waiting in a phone change (personal settings) is not for signing in.
+    return device.number if device.confirmed else device.pending_number
+
+
 @login_not_required
 def enroll(request):
     state = _pending_or_signin(request)
@@ -79,8 +84,8 @@ def verify(request):
         "mfa/verify.html",
         {
             "form": form,
-            "number_hint": str(device.pending_number or device.number)[-2:],
-            "enrolling": bool(device.pending_number),
+            "number_hint": str(_sign_in_number(device))[-2:],
+            "enrolling": not device.confirmed,
             "resend_in": seconds_until_resend(device),
             # "Can't use this phone?": whom to ask, shown only once the password was accepted.
             "admins": admins_to_ask(user),
@@ -102,7 +107,7 @@ def resend(request):
         code_send(
             device=device,
             attempt=pending.attempt,
-            to=device.pending_number or device.number,
+            to=_sign_in_number(device),
             request=request,
         )
     except CodeError as error:

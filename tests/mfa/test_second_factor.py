@@ -312,3 +312,16 @@ def test_on_the_enforcement_date_everyone_needs_the_code(make_member, sign_in, s
     settings.MFA_ENFORCEMENT_DATE = clock.now.date()
     make_member()
     assert sign_in()["Location"] == PHONE_PAGE
+
+
+def test_send_again_at_sign_in_ignores_a_number_waiting_in_a_phone_change(
+    enrolled_member, sign_in, client, clock
+):
+    user = enrolled_member()
+    sign_in()
+    # Meanwhile, in personal settings on another browser, a change to a new number started.
+    SmsDevice.objects.filter(user=user).update(pending_number="+41791112233")
+    clock.advance(seconds=31)
+    client.post("/signin/code/resend/")
+    assert sms.outbox[-1].to == "+41791234567"
+    assert "ending in <strong>67</strong>" in client.get(CODE_PAGE).content.decode()

@@ -1,0 +1,99 @@
+"""Choosing a new password (personal settings, password reset) and asking for a reset link."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import SetPasswordMixin
+
+from accounts.lockout import email_locked_out
+
+
+class NewPasswordForm(SetPasswordMixin, forms.Form):
+    """A new password, twice, under the rules of AUTH_PASSWORD_VALIDATORS for `user`."""
+
+    password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. A few unrelated words make a good password.",
+        error_messages={
+            "required": "Choose a new password.",
+            "max_length": "Your password can have at most %(limit_value)d characters.",
+        },
+    )
+    password2 = forms.CharField(
+        label="New password again",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": "Type your new password again.",
+            "max_length": "Your password can have at most %(limit_value)d characters.",
+        },
+    )
+
+    error_messages = {"password_mismatch": "The two passwords don't match."}
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_passwords()
+        # The saved user: the similarity check compares with their email and name.
+        self.validate_password_for_user(self.user, "password1")
+        return cleaned
+
+
+class PasswordChangeForm(NewPasswordForm):
+    # Named "password" because django-axes stores the POST of a failed authenticate() and
+    # masks only the fields it knows (AXES_SENSITIVE_PARAMETERS): a wrong current password
+    # must not end up in its table in clear.
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your current password."},
+    )
+    field_order = ["password", "password1", "password2"]
+
+    error_messages = {
+        **NewPasswordForm.error_messages,
+        "wrong_password": "Your current password isn't right.",
+        "locked": "Too many wrong passwords. For your security, changing your password is "
+        "paused for 15 minutes.",
+    }
+
+    def __init__(self, user, request, *args, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if email_locked_out(self.user.email):
+            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        # Through authenticate(), so that django-axes counts wrong passwords here as it does
+        # at sign-in: whoever holds a session cannot guess the password without limit.
+        checked = authenticate(self.request, username=self.user.email, password=password)
+        if getattr(self.request, "axes_locked_out", False):
+            # Left set, axes' middleware would answer with the sign-in page (lockout_response);
+            # the member is signed in, so this form says it instead.
+            self.request.axes_locked_out = False
+            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(
+                self.error_messages["wrong_password"], code="wrong_password"
+            )
+        return password
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
+    )

@@ -1,0 +1,132 @@
+"""Forgot password?: a link by email, then a new password that ends every session.
+
+The request answers the same whether or not the email has an account (the view shows one
+page for all), and does the same database work either way; only an existing, active
+account that does not have to use enterprise login gets an email. Requests are limited per
+email and per client IP, counted in the database (PasswordResetRequest).
+
+The link is Django's reset token with the security stamp mixed in: it dies when the
+password changes (so it works once), when the member signs in, when all their sessions
+are ended, and PASSWORD_RESET_TIMEOUT after it was made.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.emails import send_email
+from accounts.models import PasswordResetRequest, User, normalize_email
+from accounts.services import user_password_change
+from backstage.client_ip import client_ip
+
+RESET_LIMIT_WINDOW = timedelta(hours=1)
+RESETS_PER_EMAIL = 3
+RESETS_PER_IP = 20
+
+
+class PasswordResetError(Exception):
+    """Why a reset cannot be completed; `message` is shown to the person."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+ERRORS = {
+    "invalid": "This password reset link can't be used. A link works once and for one "
+    "hour, and signing in meanwhile also ends it. Ask for a new link.",
+    "sso": "Your organization signs you in with Enterprise login, so there is no Backstage "
+    "password to reset. Use Enterprise login on the sign-in page.",
+}
+
+
+class PasswordResetTokens(PasswordResetTokenGenerator):
+    key_salt = "accounts.password_reset.PasswordResetTokens"
+
+    def _make_hash_value(self, user, timestamp):
+        # The stamp too: ending every session of a member (a phone reset, a password
+        # change) also ends the links already sent to them.
+        return f"{super()._make_hash_value(user, timestamp)}{user.security_stamp}"
+
+    def _now(self):
+        # Django reads the local clock here; this code base reads "now" through timezone.now.
+        return timezone.now().replace(tzinfo=None)
+
+
+password_reset_tokens = PasswordResetTokens()
+
+
+def password_reset_url(user: User) -> str:
+    return settings.SITE_URL + reverse(
+        "accounts:password-reset-confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": password_reset_tokens.make_token(user),
+        },
+    )
+
+
+def _enterprise_login_required(email: str) -> bool:
+    # Imported here: organizations.sso pulls in the SAML library, which nothing else here needs.
+    from organizations.sso import mandatory_sso_organization
+
+    return mandatory_sso_organization(email) is not None
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, request: HttpRequest) -> None:
+    """Email a reset link to `email` when it is an active account's and no limit is reached.
+
+    Returns nothing and raises nothing about the account: the caller answers the same way
+    whatever happened here.
+    """
+    email = normalize_email(email)
+    ip = client_ip(request) or None
+    now = timezone.now()
+    since = now - RESET_LIMIT_WINDOW
+    PasswordResetRequest.objects.filter(created_at__lt=since).delete()
+    # Locking the account's row makes concurrent requests for one address count in turn.
+    user = User.objects.select_for_update().filter(email=email, is_active=True).first()
+    recent = PasswordResetRequest.objects.filter(created_at__gte=since)
+    if recent.filter(email=email).count() >= RESETS_PER_EMAIL:
+        return
+    if ip and recent.filter(ip_address=ip).count() >= RESETS_PER_IP:
+        return
+    PasswordResetRequest.objects.create(email=email, ip_address=ip, created_at=now)
+    if user is None or _enterprise_login_required(email):
+        return
+    context = {"user": user, "url": password_reset_url(user)}
+    # After commit, and robust: a mail server error must not turn into an error page that
+    # only existing accounts would get.
+    transaction.on_commit(
+        lambda: send_email(to=user.email, template="password_reset", context=context),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def password_reset_complete(
+    *, user: User, token: str, password: str, request: HttpRequest
+) -> User:
+    """Set `password` (already validated) if `token` is still good for `user`; single use.
+
+    Every session of the member ends and every remembered browser is forgotten, so the
+    next sign-in needs the new password and an SMS code. Nobody is signed in.
+    """
+    # The row lock makes two submissions of one link wait for each other; the second then
+    # sees the new password, which no longer matches the token.
+    user = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+    if user is None or not password_reset_tokens.check_token(user, token):
+        raise PasswordResetError(ERRORS["invalid"], code="invalid")
+    if _enterprise_login_required(user.email):
+        raise PasswordResetError(ERRORS["sso"], code="sso")
+    user_password_change(user=user, password=password, request=request, via="reset")
+    return user

@@ -1,0 +1,71 @@
+"""A member changing their own phone from personal settings (SPEC journey 7).
+
+The code goes to the new number, bound to this change by its own attempt id (kept in the
+session, like a sign-in attempt), so that a code sent for a sign-in cannot confirm a change
+and the other way round. Until that code is entered the number on file stays the phone.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
+
+from accounts.emails import send_email
+from mfa.codes import CodeError, code_send, code_verify
+from mfa.models import SmsDevice
+from mfa.services import phone_code_request, phone_confirm
+
+
+def phone_masked(number) -> str:
+    """Only the last two digits, the way the sign-in code page names the phone."""
+    return f"•••• •• {str(number)[-2:]}" if number else "No phone"
+
+
+def phone_change_start(*, user, number: PhoneNumber, attempt: str, request: HttpRequest) -> None:
+    """Send a code for `attempt` to `number`, which becomes the phone once the code is entered."""
+    if SmsDevice.objects.filter(user=user, confirmed=True, number=number).exists():
+        raise CodeError("This is already your phone number.", code="same_number")
+    phone_code_request(user=user, number=number, attempt=attempt, request=request)
+
+
+def phone_change_pending(*, user) -> SmsDevice | None:
+    """The member's device while a new number waits for its code, else None."""
+    return SmsDevice.objects.select_related("user").filter(user=user).exclude(
+        pending_number=""
+    ).first()
+
+
+def phone_change_resend(*, device: SmsDevice, attempt: str, request: HttpRequest) -> None:
+    code_send(device=device, attempt=attempt, to=device.pending_number, request=request)
+
+
+def phone_change_confirm(
+    *, device: SmsDevice, attempt: str, code: str, request: HttpRequest
+) -> SmsDevice:
+    """With the right code for `attempt`, the waiting number becomes the member's phone.
+
+    phone_confirm forgets the member's remembered browsers and records the change; the
+    member is told by email, so that a change they did not make does not go unnoticed.
+    """
+    first_phone = not device.confirmed
+    device = code_verify(device=device, attempt=attempt, code=code, request=request)
+    if not device.pending_number:
+        # Only a code sent to the number on file leaves nothing waiting, and
+        # phone_change_start never sends one; refuse rather than confirm nothing.
+        raise CodeError("This code can no longer be used. Start again.", code="no_change")
+    device = phone_confirm(device=device, request=request)
+    user = device.user
+    context = {
+        "user": user,
+        "first_phone": first_phone,
+        "number_hint": str(device.number)[-2:],
+        "changed_at": timezone.now(),
+        "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
+    }
+    transaction.on_commit(
+        lambda: send_email(to=user.email, template="phone_changed", context=context),
+        robust=True,
+    )
+    return device
