@@ -22,6 +22,18 @@ def _pending_or_signin(request):
     return state
 
 
+def _pending_device(request):
+    """(user, pending sign-in, SMS device), or the redirect to the step that comes first."""
+    state = _pending_or_signin(request)
+    if state is None:
+        return redirect("accounts:signin")
+    user, pending = state
+    device = SmsDevice.objects.select_related("user").filter(user=user).first()
+    if device is None or not (device.confirmed or device.pending_number):
+        return redirect("mfa:enroll")
+    return user, pending, device
+
+
 def _sign_in_number(device):
     # A number waiting in a phone change (personal settings) is not for signing in.
     return device.number if device.confirmed else device.pending_number
@@ -53,13 +65,10 @@ def enroll(request):
 
 @login_not_required
 def verify(request):
-    state = _pending_or_signin(request)
-    if state is None:
-        return redirect("accounts:signin")
-    user, pending = state
-    device = SmsDevice.objects.select_related("user").filter(user=user).first()
-    if device is None or not (device.confirmed or device.pending_number):
-        return redirect("mfa:enroll")
+    found = _pending_device(request)
+    if not isinstance(found, tuple):
+        return found
+    user, pending, device = found
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,13 +105,10 @@ def verify(request):
 @login_not_required
 @require_POST
 def resend(request):
-    state = _pending_or_signin(request)
-    if state is None:
-        return redirect("accounts:signin")
-    user, pending = state
-    device = SmsDevice.objects.select_related("user").filter(user=user).first()
-    if device is None or not (device.confirmed or device.pending_number):
-        return redirect("mfa:enroll")
+    found = _pending_device(request)
+    if not isinstance(found, tuple):
+        return found
+    _user, pending, device = found
     try:
         code_send(
             device=device,
