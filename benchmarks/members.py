@@ -36,14 +36,18 @@ BATCH = 2000
 def organization_make(members: int) -> User:
     """The organization with `members` members; its admin, who views the page."""
     organization = Organization.objects.create(name="Bench", slug="bench")
-    admin = User.objects.create_user(email="admin@bench.example", full_name="Bench Admin",
-                                     password=None)
+    admin = User.objects.create_user(
+        email="admin@bench.example", full_name="Bench Admin", password=None
+    )
     Membership.objects.create(user=admin, organization=organization, role=Membership.Role.ADMIN)
     for start in range(0, members, BATCH):
         # Unusable passwords: hashing 10,000 of them is not what is measured.
         users = User.objects.bulk_create(
-            User(email=f"member{n:06d}@bench.example", full_name=f"Member {n:06d}",
-                 password=make_password(None))
+            User(
+                email=f"member{n:06d}@bench.example",
+                full_name=f"Member {n:06d}",
+                password=make_password(None),
+            )
             for n in range(start, min(start + BATCH, members))
         )
         Membership.objects.bulk_create(
@@ -81,8 +85,10 @@ def main():
     connection.creation.create_test_db(verbosity=0)
     started = time.perf_counter()
     admin = organization_make(args.members)
-    print(f"{args.members} members made in {time.perf_counter() - started:.1f} s "
-          f"({connection.vendor})")
+    print(
+        f"{args.members} members made in {time.perf_counter() - started:.1f} s "
+        f"({connection.vendor})"
+    )
 
     client = Client()
     client.force_login(admin)
@@ -104,8 +110,7 @@ def main():
     print(f"{'view':24} {'ms':>8} {'CPU ms':>8} {'queries':>8}")
     for name, view_url in plan:
         result = measure(client, view_url, args.rounds)
-        print(f"{name:24} {result['wall_ms']:8.2f} {result['cpu_ms']:8.2f} "
-              f"{result['queries']:8d}")
+        print(f"{name:24} {result['wall_ms']:8.2f} {result['cpu_ms']:8.2f} {result['queries']:8d}")
 
 
 if __name__ == "__main__":

@@ -51,16 +51,26 @@ class Flows:
         )
         Membership.objects.create(user=user, organization=self.organization)
         if phone:
-            SmsDevice.objects.create(user=user, number="+41791234567", confirmed=True)
+            SmsDevice.objects.create(user=user, number=self.number(), confirmed=True)
         return user
+
+    def client(self) -> Client:
+        # Each member signs in from an address of their own, as people do: from one
+        # address, every check would read all of the day's sends of that address.
+        return Client(
+            REMOTE_ADDR=f"10.{self.count // 65536}.{self.count // 256 % 256}.{self.count % 256}"
+        )
+
+    def number(self) -> str:
+        return f"+4179{1_000_000 + self.count:07d}"
 
     # Each flow: a setup that is not measured, and the measured requests.
     def password_only(self):
-        user, client = self.member(phone=False), Client()
+        user, client = self.member(phone=False), self.client()
         return lambda: client.post("/django-login/", {"username": user.email, "password": PASSWORD})
 
     def password_and_code(self):
-        user, client = self.member(phone=True), Client()
+        user, client = self.member(phone=True), self.client()
 
         def run():
             client.post("/signin/", {"email": user.email, "password": PASSWORD})
@@ -69,18 +79,18 @@ class Flows:
         return run
 
     def remembered_browser(self):
-        user, client = self.member(phone=True), Client()
+        user, client = self.member(phone=True), self.client()
         client.post("/signin/", {"email": user.email, "password": PASSWORD})
         client.post("/signin/code/", {"code": code_from_outbox(), "remember": "on"})
         client.post("/signout/")
         return lambda: client.post("/signin/", {"email": user.email, "password": PASSWORD})
 
     def first_enrollment(self):
-        user, client = self.member(phone=False), Client()
+        user, client = self.member(phone=False), self.client()
 
         def run():
             client.post("/signin/", {"email": user.email, "password": PASSWORD})
-            client.post("/signin/phone/", {"country": "CH", "number": "079 123 45 67"})
+            client.post("/signin/phone/", {"country": "CH", "number": self.number()})
             return client.post("/signin/code/", {"code": code_from_outbox()})
 
         return run

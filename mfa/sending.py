@@ -13,7 +13,8 @@ from functools import reduce
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from phonenumbers import geocoder
 
@@ -91,8 +92,8 @@ def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
     block = e164[:-2]
     matches = {
         "user": (Q(user=user), lambda row: row[0] == user.pk) if user is not None else None,
-        "number": (Q(to=e164), lambda row: row[1].as_e164 == e164),
-        "number_block": (Q(to__startswith=block), lambda row: row[1].as_e164.startswith(block)),
+        "number": (Q(to=e164), lambda row: row[1] == e164),
+        "number_block": (Q(to__startswith=block), lambda row: row[1].startswith(block)),
         "ip": (Q(ip_address=ip), lambda row: row[2] == ip) if ip else None,
     }
     matches = {kind: match for kind, match in matches.items() if match is not None}
@@ -109,7 +110,10 @@ def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
     rows = list(
         SmsMessage.objects.filter(
             reduce(operator.or_, (q for q, _ in matches.values())), created_at__gt=now - longest
-        ).values_list("user_id", "to", "ip_address", "created_at")
+        )
+        # As text: turning each stored number back into a PhoneNumber would parse it again.
+        .annotate(to_text=Cast("to", CharField()))
+        .values_list("user_id", "to_text", "ip_address", "created_at")
     )
     reached = [
         (window, kind)
