@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from accounts.lockout import LOCKED_OUT_MESSAGE, email_locked_out
+from accounts.lockout import LOCKED_OUT_MESSAGE, email_locked_out, lockout_record
 from accounts.models import normalize_email
 from organizations.sso import mandatory_sso_organization
 
@@ -47,6 +47,7 @@ class SignInForm(forms.Form):
                 self.error_messages["enterprise_login_required"], code="enterprise_login_required"
             )
         if email_locked_out(email):
+            lockout_record(self.request, email)
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         self.user = authenticate(self.request, username=email, password=password)
         if self.user is None:

@@ -11,7 +11,8 @@ from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import normalize_email
+from accounts.events import security_event_record
+from accounts.models import SecurityEvent, User, normalize_email
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-ins. For your security, signing in with this email is paused "
@@ -34,9 +35,19 @@ def email_locked_out(email: str) -> bool:
     return (failures or 0) >= settings.SIGNIN_FAILURES_PER_EMAIL
 
 
+def lockout_record(request, email: str) -> None:
+    """A refused sign-in of a locked-out email, for the member's organizations' Activity."""
+    security_event_record(
+        kind=SecurityEvent.Kind.SIGNIN_LOCKED,
+        request=request,
+        subject=User.objects.filter(email=normalize_email(email)).first(),
+    )
+
+
 def lockout_response(request, original_response=None, credentials=None):
     from accounts.forms import SignInForm
 
+    lockout_record(request, username_from_request(request, credentials))
     # An unbound form: binding it would run authenticate() again.
     form = SignInForm(request, initial={"email": username_from_request(request, credentials)})
     return render(

@@ -178,3 +178,18 @@ def test_changing_the_security_stamp_ends_every_session(make_member, sign_in, cl
     user.security_stamp = new_security_stamp()
     user.save()
     assert client.get("/").status_code == 302
+
+
+def test_lockouts_are_recorded_for_the_members_activity(make_member, sign_in, settings):
+    user = make_member()
+    for _ in range(5):
+        sign_in(password="wrong password")
+    sign_in()
+    for attempt in range(settings.SIGNIN_FAILURES_PER_EMAIL):
+        Client(REMOTE_ADDR=f"10.1.{attempt}.1").post(
+            "/signin/", {"email": "ada@example.com", "password": "guess"}
+        )
+    locked = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGNIN_LOCKED, subject=user)
+    # The axes lockout (same IP) and the per-email limit (other IPs) both leave events.
+    assert locked.filter(ip_address="127.0.0.1").exists()
+    assert locked.exclude(ip_address="127.0.0.1").exists()
