@@ -3,9 +3,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from accounts.lockout import LOCKED_OUT_MESSAGE, email_locked_out, lockout_record
 from accounts.models import normalize_email
-from organizations.sso import mandatory_sso_organization
+from organizations.sso import enterprise_login_mandatory
 
 
 class SignInForm(forms.Form):
@@ -27,7 +26,6 @@ class SignInForm(forms.Form):
         # One message whether the email exists or not, so the form reveals no accounts.
         "invalid_login": "The email or password is incorrect.",
         "enterprise_login_required": "Your organization signs you in with Enterprise login.",
-        "locked": LOCKED_OUT_MESSAGE,
     }
 
     def __init__(self, request, *args, **kwargs):
@@ -42,13 +40,10 @@ class SignInForm(forms.Form):
             return cleaned
         email = normalize_email(email)
         # Before the password is checked, so a mandatory organization's password is never used.
-        if mandatory_sso_organization(email) is not None:
+        if enterprise_login_mandatory(email):
             raise forms.ValidationError(
                 self.error_messages["enterprise_login_required"], code="enterprise_login_required"
             )
-        if email_locked_out(email):
-            lockout_record(self.request, email)
-            raise forms.ValidationError(self.error_messages["locked"], code="locked")
         self.user = authenticate(self.request, username=email, password=password)
         if self.user is None:
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import invitations
 from accounts.invitation_forms import InvitationAcceptForm
 from accounts.invitations import InvitationError
-from organizations.sso import mandatory_sso_organization
+from organizations.sso import enterprise_login_mandatory
 
 SESSION_TOKEN_KEY = "invitation_token"  # noqa: S105 (a session key, not a secret)
 
@@ -57,7 +57,7 @@ def invitation_accept(request):
     except InvitationError as error:
         return _problem(request, error)
 
-    enterprise_login = mandatory_sso_organization(invitation.email) is not None
+    enterprise_login = enterprise_login_mandatory(invitation.email)
     form = InvitationAcceptForm(
         data=request.POST if request.method == "POST" else None,
         email=invitation.email,

@@ -1,15 +1,18 @@
-"""Lockout after repeated failed sign-ins, on top of django-axes.
+"""Lockout after repeated failed password checks, through django-axes.
 
-Axes locks one email from one IP after AXES_FAILURE_LIMIT failures. `email_locked_out`
-adds a wider limit per email across every IP, so that spreading guesses over many
-addresses (or forging X-Forwarded-For) does not help.
+Axes locks one email from one IP after AXES_FAILURE_LIMIT failures. `LockoutHandler`
+adds a wider limit per email across every IP (SIGNIN_FAILURES_PER_EMAIL), so that spreading
+guesses over many addresses (or forging X-Forwarded-For) does not help. Both are checked
+wherever a password is, since every check goes through authenticate().
 """
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.shortcuts import render
-from django.utils import timezone
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, normalize_email
@@ -27,12 +30,25 @@ def username_from_request(request, credentials):
     return normalize_email(credentials.get("username") or credentials.get("email") or "")
 
 
-def email_locked_out(email: str) -> bool:
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    failures = AccessAttempt.objects.filter(
-        username=normalize_email(email), attempt_time__gte=since
-    ).aggregate(total=Sum("failures_since_start"))["total"]
-    return (failures or 0) >= settings.SIGNIN_FAILURES_PER_EMAIL
+class LockoutHandler(AxesDatabaseHandler):
+    """Axes' database handler, locking on either limit.
+
+    Both limits count the same rows (one email's failures in the cool-off window), so one
+    query reads them: every password check pays for it. This takes the place of axes' own
+    reading of AXES_LOCKOUT_PARAMETERS, which must stay [["username", "ip_address"]].
+    """
+
+    def is_locked(self, request, credentials=None) -> bool:
+        failures = AccessAttempt.objects.filter(
+            username=username_from_request(request, credentials),
+            attempt_time__gte=get_cool_off_threshold(request),
+        ).aggregate(
+            email=Sum("failures_since_start"),
+            email_and_ip=Sum("failures_since_start", filter=Q(ip_address=request.axes_ip_address)),
+        )
+        return (failures["email_and_ip"] or 0) >= get_failure_limit(request, credentials) or (
+            failures["email"] or 0
+        ) >= settings.SIGNIN_FAILURES_PER_EMAIL
 
 
 def lockout_record(request, email: str) -> None:

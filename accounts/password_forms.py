@@ -5,8 +5,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordMixin
 
-from accounts.lockout import email_locked_out
-
 
 class NewPasswordForm(SetPasswordMixin, forms.Form):
     """A new password, twice, under the rules of AUTH_PASSWORD_VALIDATORS for `user`."""
@@ -73,8 +71,6 @@ class PasswordChangeForm(NewPasswordForm):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if email_locked_out(self.user.email):
-            raise forms.ValidationError(self.error_messages["locked"], code="locked")
         # Through authenticate(), so that django-axes counts wrong passwords here as it does
         # at sign-in: whoever holds a session cannot guess the password without limit.
         checked = authenticate(self.request, username=self.user.email, password=password)

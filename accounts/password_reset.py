@@ -76,9 +76,9 @@ def password_reset_url(user: User) -> str:
 
 def _enterprise_login_required(email: str) -> bool:
     # Imported here: organizations.sso pulls in the SAML library, which nothing else here needs.
-    from organizations.sso import mandatory_sso_organization
+    from organizations.sso import enterprise_login_mandatory
 
-    return mandatory_sso_organization(email) is not None
+    return enterprise_login_mandatory(email)
 
 
 @transaction.atomic

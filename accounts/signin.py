@@ -47,7 +47,9 @@ class PendingSignin:
 
 def signin_pending_start(request: HttpRequest, user: User, *, next_url: str) -> PendingSignin:
     # A new session key once the password is known, so a planted session id is worthless.
-    request.session.cycle_key()
+    # Without one yet there is nothing to replace: the session gets its key when saved.
+    if request.session.session_key:
+        request.session.cycle_key()
     pending = PendingSignin(
         user_id=user.pk,
         stamp=user.security_stamp,

@@ -129,10 +129,14 @@ CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
 # Lockout (django-axes) -----------------------------------------------------
 # Five failures for one email from one IP lock that pair for 15 minutes; a wider
 # limit per email whatever the IP (accounts.lockout) stops attacks spread over many IPs.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A refused try is not counted: the pause ends 15 minutes after the last counted failure,
+# as the message says, and a refusal by either limit is answered as a lockout.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
 AXES_CLIENT_IP_CALLABLE = "backstage.client_ip.client_ip"

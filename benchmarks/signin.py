@@ -9,8 +9,10 @@ compared with it as ratios, measured in the same run.
 """
 
 import argparse
+import gc
 import logging
 import os
+import statistics
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +24,7 @@ import django
 django.setup()
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, setup_test_environment
 
@@ -96,19 +98,32 @@ class Flows:
         return run
 
 
-def measure(setup: Callable[[], Callable], rounds: int) -> dict:
-    cpu = 0.0
-    queries = 0
+def measure(plan: list[tuple[str, Callable[[], Callable], int]], rounds: int) -> dict:
+    """Per flow: the median CPU milliseconds and the mean queries of `rounds` runs.
+
+    The flows take turns, round after round, so that a machine slowing down mid-run
+    weighs on every flow alike; as timeit does, the garbage collector is off while a flow
+    runs, and the median leaves out the odd slow run.
+    """
+    cpu = {name: [] for name, _, _ in plan}
+    queries = {name: 0 for name, _, _ in plan}
     for _ in range(rounds):
-        run = setup()
-        with CaptureQueriesContext(connection) as captured:
-            start = time.process_time()
-            response = run()
-            cpu += time.process_time() - start
-        if response.status_code != 302:
-            raise RuntimeError(f"flow ended with {response.status_code}, not a redirect")
-        queries += len(captured.captured_queries)
-    return {"cpu_ms": cpu * 1000 / rounds, "queries": queries / rounds}
+        for name, setup, _ in plan:
+            run = setup()
+            reset_queries()  # the log keeps 9,000 queries at most; setups add to it too
+            gc.disable()
+            with CaptureQueriesContext(connection) as captured:
+                start = time.process_time()
+                response = run()
+                cpu[name].append(time.process_time() - start)
+            gc.enable()
+            if response.status_code != 302:
+                raise RuntimeError(f"{name} ended with {response.status_code}, not a redirect")
+            queries[name] += len(captured.captured_queries)
+    return {
+        name: {"cpu_ms": statistics.median(cpu[name]) * 1000, "queries": queries[name] / rounds}
+        for name in cpu
+    }
 
 
 def main():
@@ -134,9 +149,10 @@ def main():
         ("remembered browser", flows.remembered_browser, 1),
         ("first enrollment", flows.first_enrollment, 3),
     ]
-    for _, setup, _ in plan:  # warm up imports, templates and caches
-        measure(setup, 5)
-    results = {name: {**measure(setup, args.rounds), "requests": n} for name, setup, n in plan}
+    measure(plan, 5)  # warm up imports, templates and caches
+    results = measure(plan, args.rounds)
+    for name, _, requests in plan:
+        results[name]["requests"] = requests
     floor = results[plan[0][0]]["cpu_ms"]
     print(f"{'flow':38} {'CPU ms':>8} {'requests':>9} {'queries':>8} {'ratio':>6} {'target':>7}")
     for name, result in results.items():

@@ -18,6 +18,7 @@ from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
 from accounts.models import User, normalize_email, token_hash
 from organizations.models import (
+    EmailDomain,
     EnterpriseLogin,
     Organization,
     SamlAuthnRequest,
@@ -93,19 +94,17 @@ def sso_organization_for_email(email: str) -> Organization | None:
     ).first()
 
 
-def mandatory_sso_organization(email: str) -> Organization | None:
-    """The organization that requires enterprise login for this email's domain, if any.
+def enterprise_login_mandatory(email: str) -> bool:
+    """Whether an organization requires enterprise login for this email's domain.
 
     Password sign-in, password reset and invitations for such an email go to Enterprise login.
     """
     domain = email_domain(email)
-    if not domain:
-        return None
-    return Organization.objects.filter(
-        domains__domain=domain,
-        enterprise_login__enabled=True,
-        enterprise_login__mandatory=True,
-    ).first()
+    return bool(domain) and EmailDomain.objects.filter(
+        domain=domain,
+        organization__enterprise_login__enabled=True,
+        organization__enterprise_login__mandatory=True,
+    ).exists()
 
 
 # The browser that signs in ---------------------------------------------------------------

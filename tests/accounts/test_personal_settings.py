@@ -398,6 +398,17 @@ def test_five_wrong_current_passwords_pause_password_changes(ada, client):
     assert client.get(SETTINGS).status_code == 200
 
 
+def test_failed_sign_ins_from_many_ips_pause_password_changes_too(ada, client, settings):
+    for attempt in range(settings.SIGNIN_FAILURES_PER_EMAIL):
+        Client(REMOTE_ADDR=f"10.2.{attempt}.1").post(
+            "/signin/", {"email": "ada@example.com", "password": "guess"}
+        )
+    response = change_password(client)
+    assert "Too many wrong passwords." in page(response)
+    ada.refresh_from_db()
+    assert ada.check_password(PASSWORD)
+
+
 @pytest.mark.parametrize(
     ("new", "again", "message"),
     [

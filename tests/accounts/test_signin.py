@@ -111,7 +111,7 @@ def test_rotating_ips_and_forged_forwarded_for_do_not_escape_the_per_email_limit
     response = Client(REMOTE_ADDR="10.9.9.9").post(
         "/signin/", {"email": "ada@example.com", "password": PASSWORD}
     )
-    assert response.status_code == 200
+    assert response.status_code == 429
     assert LOCKED in response.content.decode()
     assert "_auth_user_id" not in response.wsgi_request.session
 

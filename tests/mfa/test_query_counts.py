@@ -19,7 +19,7 @@ def remembered(enrolled_member, sign_in, client, last_code):
 
 def test_password_step_that_sends_a_code(enrolled_member, sign_in, django_assert_num_queries):
     enrolled_member()
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(15):
         assert sign_in()["Location"] == "/signin/code/"
 
 
@@ -41,12 +41,12 @@ def test_enrollment_step(make_member, sign_in, client, django_assert_num_queries
 def test_remembered_browser_costs_at_most_one_query_more_than_the_password_alone(
     remembered, make_member, sign_in, client, settings, django_assert_num_queries
 ):
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         assert sign_in()["Location"] == "/"
 
     # The floor: a member to whom MFA does not apply yet signs in with the password alone.
     settings.MFA_ENFORCEMENT_DATE = datetime.date(2999, 1, 1)
     make_member(email="grace@example.com")
     client.post("/signout/")
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         assert sign_in(email="grace@example.com")["Location"] == "/"

@@ -3,7 +3,7 @@
 import pytest
 
 from organizations.models import EnterpriseLogin
-from organizations.sso import email_domain, mandatory_sso_organization, sso_organization_for_email
+from organizations.sso import email_domain, enterprise_login_mandatory, sso_organization_for_email
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +21,14 @@ def set_mode(acme):
 def test_mandatory_organization_is_found(acme, set_mode):
     set_mode(enabled=True, mandatory=True)
 
-    assert mandatory_sso_organization("ada@acme.com") == acme
+    assert enterprise_login_mandatory("ada@acme.com") is True
     assert sso_organization_for_email("ada@acme.com") == acme
 
 
 def test_optional_enterprise_login_is_not_mandatory(acme, set_mode):
     set_mode(enabled=True, mandatory=False)
 
-    assert mandatory_sso_organization("ada@acme.com") is None
+    assert enterprise_login_mandatory("ada@acme.com") is False
     assert sso_organization_for_email("ada@acme.com") == acme
 
 
@@ -36,14 +36,14 @@ def test_disabled_enterprise_login_applies_to_nobody(acme, set_mode):
     # Left mandatory in the database but switched off: off wins.
     set_mode(enabled=False, mandatory=True)
 
-    assert mandatory_sso_organization("ada@acme.com") is None
+    assert enterprise_login_mandatory("ada@acme.com") is False
     assert sso_organization_for_email("ada@acme.com") is None
 
 
 def test_unclaimed_domain_has_no_organization(acme, set_mode):
     set_mode(enabled=True, mandatory=True)
 
-    assert mandatory_sso_organization("ada@example.org") is None
+    assert enterprise_login_mandatory("ada@example.org") is False
     assert sso_organization_for_email("ada@example.org") is None
 
 
@@ -53,7 +53,7 @@ def test_unclaimed_domain_has_no_organization(acme, set_mode):
 def test_domain_ignores_case_and_a_trailing_dot(acme, set_mode, email):
     set_mode(enabled=True, mandatory=True)
 
-    assert mandatory_sso_organization(email) == acme
+    assert enterprise_login_mandatory(email) is True
 
 
 @pytest.mark.parametrize("email", [
@@ -62,14 +62,14 @@ def test_domain_ignores_case_and_a_trailing_dot(acme, set_mode, email):
 def test_only_the_exact_claimed_domain_counts(acme, set_mode, email):
     set_mode(enabled=True, mandatory=True)
 
-    assert mandatory_sso_organization(email) is None
+    assert enterprise_login_mandatory(email) is False
 
 
 def test_each_lookup_is_a_single_query(acme, set_mode, django_assert_num_queries):
     set_mode(enabled=True, mandatory=True)
 
     with django_assert_num_queries(1):
-        mandatory_sso_organization("ada@acme.com")
+        enterprise_login_mandatory("ada@acme.com")
     with django_assert_num_queries(1):
         sso_organization_for_email("ada@acme.com")
 
