@@ -100,7 +100,11 @@ def enterprise_login_mandatory(email: str) -> bool:
     Password sign-in, password reset and invitations for such an email go to Enterprise login.
     """
     domain = email_domain(email)
-    return bool(domain) and EmailDomain.objects.filter(
+    # Most domains are claimed by no organization: a plain look-up, without the joins, settles
+    # those. Every password sign-in asks, so this is worth the second query for the others.
+    if not domain or not EmailDomain.objects.filter(domain=domain).exists():
+        return False
+    return EmailDomain.objects.filter(
         domain=domain,
         organization__enterprise_login__enabled=True,
         organization__enterprise_login__mandatory=True,

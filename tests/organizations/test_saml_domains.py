@@ -65,11 +65,15 @@ def test_only_the_exact_claimed_domain_counts(acme, set_mode, email):
     assert enterprise_login_mandatory(email) is False
 
 
-def test_each_lookup_is_a_single_query(acme, set_mode, django_assert_num_queries):
+def test_lookups_cost_one_query_and_a_plain_one_for_an_unclaimed_domain(
+    acme, set_mode, django_assert_num_queries
+):
     set_mode(enabled=True, mandatory=True)
 
     with django_assert_num_queries(1):
-        enterprise_login_mandatory("ada@acme.com")
+        assert enterprise_login_mandatory("ada@example.org") is False
+    with django_assert_num_queries(2):
+        assert enterprise_login_mandatory("ada@acme.com") is True
     with django_assert_num_queries(1):
         sso_organization_for_email("ada@acme.com")
 
