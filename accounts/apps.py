@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.session_lifetime import session_lifetime_on_login
+
+        user_logged_in.connect(session_lifetime_on_login, dispatch_uid="session_lifetime_start")

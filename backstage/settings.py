@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.session_lifetime.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # django-axes wants to be last so that it sees the outcome of every view.
@@ -115,7 +116,10 @@ INVITATION_VALID_FOR = timedelta(days=int(os.environ.get("INVITATION_VALID_DAYS"
 
 # Sessions and cookies ------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A signed-in session ends 12 hours after the sign-in and after an hour without a request
+# (accounts.session_lifetime).
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
+SESSION_IDLE_TIMEOUT = timedelta(hours=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -183,6 +187,7 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
+TWILIO_STATUS_CALLBACK = os.environ.get("TWILIO_STATUS_CALLBACK")  # unset: our webhook; "": off
 PHONENUMBER_DB_FORMAT = "E164"
 
 # Email ---------------------------------------------------------------------

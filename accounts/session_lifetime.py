@@ -1,0 +1,78 @@
+"""How long a signed-in session lasts (SECURITY.md 23).
+
+At most SESSION_COOKIE_AGE after the sign-in, however busy, and SESSION_IDLE_TIMEOUT after
+the last request. Both are read from the session itself, so every app server agrees.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils import timezone
+
+SIGNED_IN_AT_KEY = "signed_in_at"
+LAST_SEEN_KEY = "last_seen_at"
+# Saving the session on every request would cost a write each time; a few minutes more
+# or less on the idle timeout is worth not doing that.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+IDLE_MESSAGE = "You were signed out after {idle} without activity. Sign in again to continue."
+TOO_OLD_MESSAGE = "For your security, you are asked to sign in again every {age}."
+
+
+def session_lifetime_start(session, *, now: datetime | None = None) -> None:
+    stamp = int((now or timezone.now()).timestamp())
+    session[SIGNED_IN_AT_KEY] = stamp
+    session[LAST_SEEN_KEY] = stamp
+
+
+def session_lifetime_on_login(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver: every way of signing in starts the clock."""
+    if request is not None and hasattr(request, "session"):
+        session_lifetime_start(request.session)
+
+
+def session_lifetime_check(session, *, now: datetime | None = None) -> str | None:
+    """Why this signed-in session is over, or None after noting this request in it."""
+    now = now or timezone.now()
+    signed_in_at, last_seen = session.get(SIGNED_IN_AT_KEY), session.get(LAST_SEEN_KEY)
+    if signed_in_at is None or last_seen is None:
+        # Signed in before this rule existed: the clock starts now.
+        session_lifetime_start(session, now=now)
+        return None
+    seconds = int(now.timestamp())
+    if seconds - signed_in_at > settings.SESSION_COOKIE_AGE:
+        return TOO_OLD_MESSAGE.format(age=_duration(timedelta(seconds=settings.SESSION_COOKIE_AGE)))
+    if seconds - last_seen > settings.SESSION_IDLE_TIMEOUT.total_seconds():
+        return IDLE_MESSAGE.format(idle=_duration(settings.SESSION_IDLE_TIMEOUT))
+    if seconds - last_seen >= LAST_SEEN_RESOLUTION.total_seconds():
+        session[LAST_SEEN_KEY] = seconds
+    return None
+
+
+def _duration(length: timedelta) -> str:
+    minutes = int(length.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return "an hour" if hours == 1 else f"{hours} hours"
+
+
+class SessionLifetimeMiddleware:
+    """Signs out a session past either limit, before the view runs.
+
+    Placed after the authentication and message middleware: once signed out,
+    LoginRequiredMiddleware sends the person to sign in and back, with the reason shown.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            ended = session_lifetime_check(request.session)
+            if ended:
+                logout(request)
+                messages.info(request, ended)
+        return self.get_response(request)
