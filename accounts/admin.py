@@ -282,7 +282,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         """Inviting goes through invitation_create, like the Members page: a token, an email,
-        a security event; an address that has an account is added to the organization."""
+        a security event, the same whether or not the address has an account."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = InvitationAdminForm(request.POST or None)

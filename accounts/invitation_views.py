@@ -14,9 +14,11 @@ from accounts.invitations import InvitationError
 from organizations.sso import enterprise_login_mandatory
 
 SESSION_TOKEN_KEY = "invitation_token"  # noqa: S105 (a session key, not a secret)
+JOINED = "You've joined {organization}."
+ALREADY_MEMBER = "You're already a member of {organization}."
 
 # What a browser and a cache should make of a link that cannot be used.
-PROBLEM_STATUS = {"invalid": 404, "missing": 404}
+PROBLEM_STATUS = {"invalid": 404, "missing": 404, "other_account": 403}
 GONE = 410
 
 
@@ -56,6 +58,8 @@ def invitation_accept(request):
         invitation = invitations.invitation_for_token(token)
     except InvitationError as error:
         return _problem(request, error)
+    if invitations.invitation_account_exists(invitation):
+        return _join(request, invitation, token)
 
     enterprise_login = enterprise_login_mandatory(invitation.email)
     form = InvitationAcceptForm(
@@ -80,6 +84,43 @@ def invitation_accept(request):
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
     )
+
+
+def _join(request, invitation, token):
+    """The invitation of an address that has an account: its owner signs in, then joins."""
+    # Back to the link itself rather than to the accept page: enterprise login comes back in
+    # a new session (the IdP posts cross-site), which has lost the token. The link in `next`
+    # is worth nothing without signing in as the invited account.
+    link = reverse("accounts:invitation", kwargs={"token": token})
+    if not request.user.is_authenticated:
+        signin = (
+            "organizations:enterprise-login"
+            if enterprise_login_mandatory(invitation.email) else "accounts:signin"
+        )
+        return render(request, "accounts/invitation_signin.html", {
+            "invitation": invitation,
+            "signin_url": reverse(signin) + "?" + urlencode(
+                {"email": invitation.email, "next": link}
+            ),
+        })
+    if not invitations.invitation_is_for(invitation, request.user):
+        return render(request, "accounts/invitation_other_account.html", {
+            "invitation": invitation,
+            "invited_email": invitations.email_masked(invitation.email),
+            "link": link,
+        }, status=403)
+    if request.method == "POST":
+        try:
+            joined = invitations.invitation_join(
+                invitation=invitation, user=request.user, request=request
+            )
+        except InvitationError as error:
+            return _problem(request, error)
+        request.session.pop(SESSION_TOKEN_KEY, None)
+        words = JOINED if joined else ALREADY_MEMBER
+        messages.success(request, words.format(organization=invitation.organization.name))
+        return redirect("home")
+    return render(request, "accounts/invitation_join.html", {"invitation": invitation})
 
 
 @login_not_required

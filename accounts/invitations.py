@@ -1,4 +1,10 @@
-"""Invitations: inviting an email to an organization, and creating the account from the link.
+"""Invitations: inviting an email to an organization, and accepting from the link.
+
+Whether the address already has an account or not, inviting it does the same thing: a
+pending invitation, the same security event and an email. So whoever invites cannot tell
+which addresses have a Backstage account (SECURITY.md 9). The link then either creates the
+account (invitation_accept) or, for an existing account, lets its owner join once signed
+in (invitation_join).
 
 A link carries a random token; only its SHA-256 is stored (accounts.models.token_hash), so
 a copy of the database holds no working link. A link is single use, expires after
@@ -41,15 +47,17 @@ ERRORS = {
     "used": "This invitation has already been used. Sign in with your email and password.",
     "revoked": "This invitation has been withdrawn. Ask your organization admin if you "
     "still need access.",
-    "account_exists": "An account with this email already exists. "
-    "Sign in with your email and password.",
+    "account_exists": "An account with this email already exists. Open the link in your "
+    "invitation email again to sign in and join.",
+    "other_account": "This invitation is for another account.",
+    "already_member": "{email} is already a member of {organization}.",
     "invalid_email": "Enter a valid email address.",
     "invalid_role": "Choose a role: admin or member.",
 }
 
 
-def _error(code: str) -> InvitationError:
-    return InvitationError(ERRORS[code], code=code)
+def _error(code: str, **words) -> InvitationError:
+    return InvitationError(ERRORS[code].format(**words), code=code)
 
 
 def invitation_url(token: str) -> str:
@@ -88,12 +96,29 @@ def _new_token(invitation: Invitation, *, now: datetime) -> str:
     return token
 
 
+def email_masked(email: str) -> str:
+    """`grace@example.com` as `g•••@example.com`: enough to recognise one's own address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def invitation_account_exists(invitation: Invitation) -> bool:
+    """Whether the invited address already has an account: then the link joins, not creates."""
+    return User.objects.filter(email=invitation.email).exists()
+
+
+def invitation_is_for(invitation: Invitation, user: User) -> bool:
+    return normalize_email(user.email) == invitation.email
+
+
 def _invitation_email_send(invitation: Invitation, token: str) -> None:
     inviter = invitation.invited_by
     send_email(
         to=invitation.email,
         template="invitation",
         context={
+            # Only the invitee reads this: the words fit their case, the link is the same.
+            "has_account": invitation_account_exists(invitation),
             "organization": invitation.organization,
             "inviter_name": (inviter.full_name or inviter.email) if inviter else "",
             "role": invitation.role,
@@ -111,12 +136,14 @@ def invitation_create(
     role: str = Membership.Role.MEMBER,
     invited_by: User | None = None,
     request: HttpRequest | None = None,
-) -> Invitation | None:
-    """Invite `email` to `organization` with `role` and email them.
+) -> Invitation:
+    """Invite `email` to `organization` with `role` and email them; return the invitation.
 
-    When the address already has an account, they are added to the organization and told
-    by email, and the result is None. Otherwise the result is the new invitation; its raw
-    token is on `invitation.token` (never stored) so that an operator can be shown the link.
+    An address with an account gets exactly what an unknown one gets (see the module
+    docstring). Someone who is already a member is refused with InvitationError
+    ("already_member"): the admin sees them in the member list anyway, so saying so reveals
+    nothing. The raw token is on `invitation.token` (never stored) so that an operator can
+    be shown the link.
 
     The email is sent last inside the transaction: if the mail server refuses it, nothing
     is left behind that nobody was told about, and the caller can simply try again.
@@ -126,30 +153,8 @@ def invitation_create(
         raise _error("invalid_role")
     if invited_by is None and request is not None and request.user.is_authenticated:
         invited_by = request.user
-
-    user = User.objects.filter(email=email).first()
-    if user is not None:
-        membership, created = Membership.objects.get_or_create(
-            user=user, organization=organization, defaults={"role": role}
-        )
-        if created:
-            security_event_record(
-                kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, request=request, actor=invited_by,
-                subject=user, organization=organization, role=role,
-            )
-            send_email(
-                to=user.email,
-                template="added_to_organization",
-                context={
-                    "user": user,
-                    "organization": organization,
-                    "role": membership.role,
-                    "inviter_name": (invited_by.full_name or invited_by.email)
-                    if invited_by else "",
-                    "signin_url": settings.SITE_URL + reverse("accounts:signin"),
-                },
-            )
-        return None
+    if Membership.objects.filter(organization=organization, user__email=email).exists():
+        raise _error("already_member", email=email, organization=organization.name)
 
     now = timezone.now()
     # One live link per person and organization: a new invitation replaces earlier ones.
@@ -266,7 +271,6 @@ def invitation_accept(
         kind=SecurityEvent.Kind.ACCOUNT_CREATED, request=request, actor=user, subject=user,
         organization=invitation.organization, invitation=invitation.pk, role=invitation.role,
     )
-    _other_invitations_accept(user=user, accepted=invitation, request=request)
 
     # After commit: the account must not be lost because the mail server is down, and
     # robust=True logs a failure instead of turning a created account into an error page.
@@ -285,28 +289,35 @@ def invitation_accept(
     return user
 
 
-def _other_invitations_accept(*, user: User, accepted: Invitation, request) -> None:
-    """Honour the other pending invitations to the same address.
+@transaction.atomic
+def invitation_join(
+    *, invitation: Invitation, user: User, request: HttpRequest | None = None
+) -> bool:
+    """Add `user`, the signed-in owner of the invited address, to its organization; single use.
 
-    Inviting an address that has an account adds the membership (invitation_create); an
-    invitation sent before the account existed gets the same outcome here. Otherwise the
-    person could never use it: its link would create an account that already exists.
+    Returns whether they became a member now. False means they already were (support staff
+    can add an account directly): the invitation is used up all the same, so that it no
+    longer shows as pending.
     """
-    others = (
+    # The row lock makes two posts of the same invitation wait for each other; the second
+    # then sees accepted_at and is refused.
+    invitation = (
         Invitation.objects.select_for_update().select_related("organization")
-        .filter(email=user.email, accepted_at=None, revoked_at=None,
-                expires_at__gt=timezone.now())
-        .exclude(pk=accepted.pk)
+        .get(pk=invitation.pk)
     )
-    for other in others:
-        _, created = Membership.objects.get_or_create(
-            user=user, organization=other.organization, defaults={"role": other.role}
+    _check_usable(invitation)
+    if not invitation_is_for(invitation, user):
+        raise _error("other_account")
+
+    _, created = Membership.objects.get_or_create(
+        user=user, organization=invitation.organization, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    if created:
+        security_event_record(
+            kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, request=request, actor=user,
+            subject=user, organization=invitation.organization, role=invitation.role,
+            invitation=invitation.pk,
         )
-        other.accepted_at = timezone.now()
-        other.save(update_fields=["accepted_at"])
-        if created:
-            security_event_record(
-                kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, request=request, actor=user,
-                subject=user, organization=other.organization, role=other.role,
-                invitation=other.pk,
-            )
+    return created

@@ -20,7 +20,7 @@ from accounts.invitations import (
     invitation_resend,
     invitation_revoke,
 )
-from accounts.models import Invitation, normalize_email
+from accounts.models import Invitation
 from mfa.models import SmsDevice
 from organizations.member_forms import InviteForm, MemberSearchForm, RoleForm
 from organizations.members import (
@@ -38,7 +38,7 @@ from organizations.models import Membership
 
 PER_PAGE = 50
 PENDING_INVITATIONS_SHOWN = 100
-# The same words whether the address had an account (added at once) or got an invitation.
+# Whether or not the address has an account: inviting must not tell (SECURITY.md 9).
 INVITED = "We've sent an invitation to {email}."
 LONE_ADMIN = "A lone admin can't get their own phone reset by a colleague. Add another admin."
 
@@ -133,15 +133,14 @@ def member_invite(request, slug):
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            invitation_create(
+            invitation = invitation_create(
                 email=form.cleaned_data["email"], organization=organization,
                 role=form.cleaned_data["role"], invited_by=request.user, request=request,
             )
         except InvitationError as error:
             form.add_error("email", error.message)
         else:
-            email = normalize_email(form.cleaned_data["email"])
-            messages.success(request, INVITED.format(email=email))
+            messages.success(request, INVITED.format(email=invitation.email))
             return redirect(_members_url(organization))
     for errors in form.errors.values():
         for error in errors:

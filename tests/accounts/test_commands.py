@@ -97,16 +97,31 @@ def test_invite_with_admin_gives_the_admin_role(make_organization):
     assert Invitation.objects.get().role == Membership.Role.ADMIN
 
 
-def test_invite_of_an_existing_account_adds_the_membership(make_user, make_organization):
+def test_invite_of_an_existing_account_prints_a_link_like_any_other(
+    client, make_user, make_organization
+):
     organization = make_organization("Acme Events", slug="acme")
     make_user(email="grace@example.com")
 
     output = run("invite", "grace@example.com", "--organization", "acme")
 
-    assert "already has an account: added to Acme Events" in output
-    assert Membership.objects.filter(user__email="grace@example.com",
-                                     organization=organization).exists()
-    assert not LINK_PATTERN.search(output)
+    assert "Invited grace@example.com to Acme Events as member." in output
+    [link] = LINK_PATTERN.findall(output)
+    assert link in mail.outbox[0].body
+    assert Invitation.objects.get().accepted_at is None
+    assert not Membership.objects.filter(organization=organization).exists()
+    client.get(urlparse(link).path)
+    assert "Join Acme Events" in client.get("/invitation/accept/").content.decode()
+
+
+def test_invite_of_a_current_member_is_a_clear_error(make_member, make_organization):
+    organization = make_organization("Acme Events", slug="acme")
+    make_member("grace@example.com", organization=organization)
+
+    with pytest.raises(CommandError, match=r"grace@example\.com is already a member of Acme"):
+        run("invite", "grace@example.com", "--organization", "acme")
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db

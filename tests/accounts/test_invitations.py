@@ -18,12 +18,15 @@ from accounts.invitations import (
     InvitationError,
     invitation_accept,
     invitation_create,
+    invitation_join,
     invitation_resend,
     invitation_revoke,
     invitation_url,
 )
 from accounts.models import Invitation, SecurityEvent
-from organizations.models import Membership
+from accounts.signin import METHOD_KEY
+from organizations.models import EmailDomain, EnterpriseLogin, Membership
+from tests.organizations.members_helpers import signed_in
 
 User = get_user_model()
 
@@ -354,33 +357,46 @@ def test_accept_page_without_an_opened_link_says_what_to_do(client, invite):
 
 # Who gets invited -------------------------------------------------------------------------
 
-def test_inviting_an_existing_account_adds_the_membership_and_tells_them(
+def test_inviting_an_existing_account_makes_a_pending_invitation_with_a_join_email(
     organization, make_member, make_organization
 ):
     make_member("grace@example.com", organization=make_organization("Other Org"),
                 full_name="Grace Hopper")
 
-    result = invitation_create(email=" GRACE@example.com ", organization=organization,
-                               role=Membership.Role.ADMIN)
+    invitation = invitation_create(email=" GRACE@example.com ", organization=organization,
+                                   role=Membership.Role.ADMIN)
 
-    assert result is None
-    assert not Invitation.objects.exists()
-    membership = Membership.objects.get(user__email="grace@example.com", organization=organization)
-    assert membership.role == Membership.Role.ADMIN
+    assert (invitation.email, invitation.role) == ("grace@example.com", Membership.Role.ADMIN)
+    assert invitation.accepted_at is None and invitation.token
+    assert not Membership.objects.filter(organization=organization).exists()
     [email] = mail.outbox
     assert email.to == ["grace@example.com"]
-    assert email.subject == "You've been added to Acme Events"
-    assert "http://testserver" + reverse("accounts:signin") in email.body
-    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED).exists()
+    assert email.subject == "You're invited to Acme Events on Backstage"
+    assert "to join Acme Events" in email.body
+    assert "create your password" not in email.body
+    path = link_in(email)
+    assert path == urlparse(invitation_url(invitation.token)).path
+    assert re.search(
+        rf'<a href="http://testserver{re.escape(path)}"[^>]*>Log in to Backstage</a>',
+        html_part(email),
+    )
+    event = SecurityEvent.objects.get()
+    assert event.kind == SecurityEvent.Kind.INVITATION_SENT
+    assert event.detail["email"] == "grace@example.com"
 
 
-def test_inviting_an_existing_member_again_changes_nothing(organization, make_member):
+def test_inviting_someone_already_in_the_organization_says_so_and_sends_nothing(
+    organization, make_member
+):
     make_member("grace@example.com", organization=organization)
 
-    assert invitation_create(email="grace@example.com", organization=organization,
-                             role=Membership.Role.ADMIN) is None
+    with pytest.raises(InvitationError) as error:
+        invitation_create(email="Grace@example.com", organization=organization,
+                          role=Membership.Role.ADMIN)
 
+    assert error.value.message == "grace@example.com is already a member of Acme Events."
     assert Membership.objects.get().role == Membership.Role.MEMBER
+    assert not Invitation.objects.exists()
     assert mail.outbox == []
 
 
@@ -407,7 +423,7 @@ def test_invitation_to_a_bad_email_is_refused(organization, email):
     assert mail.outbox == []
 
 
-def test_account_created_meanwhile_for_the_same_email_is_not_overwritten(
+def test_account_created_meanwhile_turns_the_form_into_sign_in_and_join(
     client, invite, make_user
 ):
     invitation, path = invite()
@@ -416,28 +432,45 @@ def test_account_created_meanwhile_for_the_same_email_is_not_overwritten(
 
     response = submit(client)
 
-    assert "An account with this email already exists" in page(response)
+    assert response.status_code == 200
+    assert "You already have a Backstage account" in page(response)
     existing.refresh_from_db()
     assert existing.check_password("their own password")
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
 
 
-def test_other_pending_invitations_to_the_same_email_become_memberships(
+def test_account_created_at_the_same_moment_is_not_overwritten(invite, make_user):
+    invitation, _ = invite()
+    existing = make_user(email="grace@example.com", password="their own password")
+
+    with pytest.raises(InvitationError) as error:
+        invitation_accept(invitation=invitation, full_name="Grace Hopper", password=PASSWORD)
+
+    assert error.value.code == "account_exists"
+    existing.refresh_from_db()
+    assert existing.check_password("their own password")
+
+
+def test_other_pending_invitations_wait_for_their_own_link_which_then_joins(
     client, invite, make_organization
 ):
     _, path = invite()
     other = make_organization("Other Org")
     other_invitation = invitation_create(email="grace@example.com", organization=other,
                                          role=Membership.Role.ADMIN)
-    other_path = urlparse(invitation_url(other_invitation.token)).path
     open_link(client, path)
 
     submit(client)
 
     user = User.objects.get(email="grace@example.com")
+    assert not Membership.objects.filter(user=user, organization=other).exists()
+    other_invitation.refresh_from_db()
+    assert other_invitation.accepted_at is None
+    browser = signed_in(user)
+    open_link(browser, urlparse(invitation_url(other_invitation.token)).path)
+    browser.post(ACCEPT_URL)
     assert Membership.objects.get(user=user, organization=other).role == Membership.Role.ADMIN
-    assert USED in page(Client().get(other_path))
 
 
 # The create-password form ------------------------------------------------------------
@@ -608,3 +641,226 @@ def test_privacy_policy_page_is_public_and_says_what_is_stored(client):
     content = page(response)
     for item in ("email address", "full name", "mobile phone number", "Sign-in events"):
         assert item in content
+
+
+# Invitations to an existing account ----------------------------------------------------------
+
+SIGN_IN_TO_JOIN = "You already have a Backstage account with grace@example.com."
+OTHER_ACCOUNT = "This invitation is for another account"
+JOINED = "You've joined Acme Events."
+
+
+@pytest.fixture
+def grace(enrolled_member, make_organization):
+    """An account with a phone, in another organization than the one that invites her."""
+    return enrolled_member("grace@example.com", organization=make_organization("Other Org"),
+                           full_name="Grace Hopper")
+
+
+def joined(user, organization) -> bool:
+    return Membership.objects.filter(user=user, organization=organization).exists()
+
+
+def test_existing_account_signs_in_from_the_invitation_and_comes_back_to_join_once(
+    client, organization, invite, grace, sign_in, last_code
+):
+    invitation, path = invite(role=Membership.Role.ADMIN)
+    open_link(client, path)
+
+    invited = client.get(ACCEPT_URL)
+    assert invited.status_code == 200
+    content = page(invited)
+    assert "<h1>Join Acme Events</h1>" in content
+    assert SIGN_IN_TO_JOIN in content
+    assert 'name="password1"' not in content and "Confirm account" not in content
+    signin_url = "/signin/?" + urlencode({"email": "grace@example.com", "next": path})
+    assert f'href="{signin_url}">Log in to Backstage</a>' in content
+
+    # The whole sign-in: the link's page, the password, then the SMS code.
+    assert f'name="next" value="{path}"' in page(client.get(signin_url))
+    assert sign_in(email="grace@example.com", next=path)["Location"] == "/signin/code/"
+    assert not joined(grace, organization)
+    back = client.post("/signin/code/", {"code": last_code()})
+    assert back["Location"] == path
+
+    open_link(client, path)
+    join_page = page(client.get(ACCEPT_URL))
+    assert '<button type="submit">Join Acme Events</button>' in join_page
+    assert "as an admin" in join_page
+    assert not joined(grace, organization)
+
+    response = client.post(ACCEPT_URL, follow=True)
+
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert JOINED in page(response)
+    assert Membership.objects.get(user=grace, organization=organization).role == (
+        Membership.Role.ADMIN
+    )
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED)
+    assert (event.actor, event.subject, event.organization) == (grace, grace, organization)
+
+    # Posting again, or opening the used link again: a clear page, no second membership.
+    again = client.post(ACCEPT_URL)
+    assert again.status_code == 404
+    assert "Open the link in your invitation email" in page(again)
+    reused = client.get(path)
+    assert reused.status_code == 410
+    assert USED in page(reused)
+    assert Membership.objects.filter(user=grace, organization=organization).count() == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED).count() == 1
+
+
+def test_two_browsers_joining_with_the_same_link_make_one_membership(organization, invite, grace):
+    _, path = invite()
+    first, second = signed_in(grace), signed_in(grace)
+    open_link(first, path)
+    open_link(second, path)
+
+    assert first.post(ACCEPT_URL).status_code == 302
+    response = second.post(ACCEPT_URL)
+
+    assert response.status_code == 410
+    assert USED in page(response)
+    assert Membership.objects.filter(user=grace, organization=organization).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_join_posted_four_times_at_once_adds_one_membership(
+    organization, invite, grace
+):
+    invitation, _ = invite()
+    start = threading.Barrier(4)
+    outcomes = []
+
+    def join():
+        start.wait()
+        try:
+            invitation_join(invitation=invitation, user=grace)
+            outcomes.append("won")
+        except InvitationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=join) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["used", "used", "used", "won"]
+    assert Membership.objects.filter(user=grace, organization=organization).count() == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED).count() == 1
+
+
+def test_joining_when_already_added_meanwhile_uses_up_the_invitation_and_says_so(
+    organization, invite, grace
+):
+    invitation, path = invite(role=Membership.Role.ADMIN)
+    # Support staff can add an account directly (Django admin) while the invitation waits.
+    Membership.objects.create(user=grace, organization=organization)
+    browser = signed_in(grace)
+    open_link(browser, path)
+
+    response = browser.post(ACCEPT_URL, follow=True)
+
+    assert "You're already a member of Acme Events." in page(response)
+    assert Membership.objects.get(user=grace, organization=organization).role == (
+        Membership.Role.MEMBER
+    )
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED).exists()
+
+
+def test_signed_in_as_another_account_the_invitation_says_so_and_offers_to_sign_out(
+    organization, invite, grace, make_member
+):
+    invitation, path = invite()
+    ada = make_member("ada@example.com", organization=organization)
+    browser = signed_in(ada)
+    open_link(browser, path)
+
+    for response in (browser.get(ACCEPT_URL), browser.post(ACCEPT_URL)):
+        assert response.status_code == 403
+        content = page(response)
+        assert OTHER_ACCOUNT in content
+        assert "was sent to g•••@example.com, but you're signed in as ada@example.com" in content
+        assert "grace@example.com" not in content
+        assert f'<input type="hidden" name="next" value="{path}">' in content
+        assert '<button type="submit">Sign out</button>' in content
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+    assert not joined(grace, organization)
+    assert Membership.objects.filter(user=ada).count() == 1
+
+    signed_out = browser.post(reverse("accounts:signout"), {"next": path})
+
+    assert signed_out["Location"] == path
+    open_link(browser, path)
+    assert SIGN_IN_TO_JOIN in page(browser.get(ACCEPT_URL))
+
+
+@pytest.mark.parametrize(("end", "message"), [("expired", EXPIRED), ("revoked", REVOKED)],
+                         ids=["expired", "revoked"])
+def test_expired_or_revoked_invitation_of_an_existing_account_shows_the_problem_page(
+    organization, invite, grace, end, message
+):
+    invitation, path = invite()
+    browser = signed_in(grace)
+    open_link(browser, path)
+    if end == "expired":
+        Invitation.objects.filter(pk=invitation.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    else:
+        invitation_revoke(invitation=invitation)
+
+    for response in (browser.post(ACCEPT_URL), browser.get(path), Client().get(path)):
+        assert response.status_code == 410
+        assert message in page(response)
+    assert not joined(grace, organization)
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_join_without_csrf_token_is_refused(organization, invite, grace):
+    invitation, path = invite()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(grace)
+    session = browser.session
+    session[METHOD_KEY] = "sms"
+    session.save()
+    open_link(browser, path)
+    form = page(browser.get(ACCEPT_URL))
+
+    response = browser.post(ACCEPT_URL)
+
+    assert response.status_code == 403
+    assert "CSRF verification failed" in page(response)
+    assert not joined(grace, organization)
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    assert browser.post(ACCEPT_URL, {"csrfmiddlewaretoken": token}).status_code == 302
+    assert joined(grace, organization)
+
+
+def test_existing_account_of_a_mandatory_enterprise_login_domain_is_sent_to_enterprise_login(
+    client, invite, make_member, make_organization
+):
+    initech = make_organization("Initech")
+    EmailDomain.objects.create(organization=initech, domain="initech.com")
+    EnterpriseLogin.objects.create(organization=initech, enabled=True, mandatory=True)
+    make_member("lin@initech.com", organization=initech)
+    _, path = invite(email="lin@initech.com")
+    open_link(client, path)
+
+    content = page(client.get(ACCEPT_URL))
+
+    enterprise_url = "/signin/enterprise/?" + urlencode({"email": "lin@initech.com",
+                                                         "next": path})
+    assert f'href="{enterprise_url}">Log in to Backstage</a>' in content
+    assert 'name="password1"' not in content

@@ -29,12 +29,6 @@ class Command(BaseCommand):
             invitation = invitation_create(email=email, organization=org, role=role)
         except InvitationError as error:
             raise CommandError(f"{error.message} (got “{email}”)") from None
-        if invitation is None:
-            self.stdout.write(self.style.SUCCESS(
-                f"{email.strip()} already has an account: added to {org.name} "
-                "and told by email."
-            ))
-            return
         self.stdout.write(self.style.SUCCESS(
             f"Invited {invitation.email} to {org.name} as {invitation.get_role_display().lower()}."
             f" The link works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC:"
