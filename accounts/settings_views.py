@@ -36,6 +36,7 @@ from mfa.phone_change import (
     phone_change_start,
     phone_masked,
 )
+from mfa.webhooks import code_delivery_failure
 
 # Binds the code of a phone change to this session, as a sign-in attempt binds its code.
 PHONE_CHANGE_ATTEMPT = "phone_change_attempt"
@@ -162,6 +163,7 @@ def phone_change_code(request):
             "form": form,
             "number_hint": str(device.pending_number)[-2:],
             "resend_in": seconds_until_resend(device),
+            "undelivered": code_delivery_failure(device),
         },
     )
 

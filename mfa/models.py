@@ -90,7 +90,18 @@ class SmsMessage(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+
+    # The statuses a delivery report may move a sent message from (mfa.webhooks): only
+    # forward, so a late or replayed report never undoes a later one. Failed is last:
+    # the provider's reports can arrive out of order, and with failed winning over
+    # delivered the outcome is the same whatever the order; a wrong "failed" costs the
+    # person a needless "Send again", a hidden one leaves them waiting for a code.
+    REPORTED_FROM = {
+        Status.DELIVERED: [Status.SENT],
+        Status.FAILED: [Status.SENT, Status.DELIVERED],
+    }
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

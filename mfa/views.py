@@ -10,6 +10,7 @@ from mfa.forms import CodeForm, PhoneForm
 from mfa.models import SmsDevice
 from mfa.services import phone_code_request, phone_confirm
 from mfa.trust import remembered_browser_grant
+from mfa.webhooks import code_delivery_failure
 from organizations.members import admins_to_ask
 
 SIGN_IN_AGAIN = "Your sign-in timed out. Enter your email and password again."
@@ -96,6 +97,7 @@ def verify(request):
             "number_hint": str(_sign_in_number(device))[-2:],
             "enrolling": not device.confirmed,
             "resend_in": seconds_until_resend(device),
+            "undelivered": code_delivery_failure(device),
             # "Can't use this phone?": whom to ask, shown only once the password was accepted.
             "admins": admins_to_ask(user),
         },

@@ -2,6 +2,8 @@
 
 import requests
 from django.conf import settings
+from django.urls import reverse
+from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -13,8 +15,8 @@ TRY_AGAIN = "We couldn't send the text message right now. Try again in a minute.
 NOT_MOBILE = "This number can't receive text messages (it may be a landline). Use a mobile number."
 
 # What the person can do about each Twilio error (https://www.twilio.com/docs/api/errors).
-# The 300xx codes normally arrive later, in delivery status callbacks; they are here so
-# that whoever reads those callbacks words them the same way (user_message_for).
+# The 300xx codes normally arrive later, in delivery status callbacks (mfa.webhooks);
+# the code pages word them with user_message_for too.
 USER_MESSAGES = {
     21211: "This phone number isn't valid. Check it and try again.",
     21408: "Text messages can't be sent to this country yet. Contact your organization admin.",
@@ -44,6 +46,17 @@ USER_MESSAGES = {
 }
 
 
+def status_callback_url() -> str:
+    """Where Twilio reports how each message fared: our webhook, unless configured otherwise.
+
+    TWILIO_STATUS_CALLBACK unset (None) means SITE_URL plus the webhook's path; "" means
+    no reports (for a laptop that Twilio cannot reach).
+    """
+    if settings.TWILIO_STATUS_CALLBACK is not None:
+        return settings.TWILIO_STATUS_CALLBACK
+    return settings.SITE_URL + reverse("mfa:sms-status")
+
+
 def user_message_for(code) -> str:
     """The sentence for a Twilio error code; the generic "try again" for any other."""
     try:
@@ -69,7 +82,10 @@ class SmsBackend(BaseSmsBackend):
     def send(self, message: SmsMessage) -> str:
         try:
             sent = self.client.messages.create(
-                to=message.to, from_=settings.TWILIO_FROM_NUMBER, body=message.body
+                to=message.to,
+                from_=settings.TWILIO_FROM_NUMBER,
+                body=message.body,
+                status_callback=status_callback_url() or values.unset,
             )
         except (TwilioRestException, TwilioServiceException) as exc:
             raise self._delivery_error(exc.status, exc.code) from exc

@@ -25,8 +25,25 @@ def test_send_posts_to_from_and_body_with_the_account_credentials(twilio):
     assert request.fields["To"] == "+41791234567"
     assert request.fields["From"] == FROM_NUMBER
     assert request.fields["Body"] == "Your Backstage code is 123456.\n\n@example.com #123456"
+    # SITE_URL (tests/settings.py) and the webhook's path: where Twilio reports delivery.
+    assert request.fields["StatusCallback"] == "http://testserver/sms/status/"
     assert sid.startswith("SM")
     assert len(sid) == 34
+
+
+def test_a_configured_status_callback_replaces_the_site_url(twilio, settings):
+    settings.TWILIO_STATUS_CALLBACK = "https://hooks.example.com/sms/status/"
+    send()
+
+    assert twilio.requests[0].fields["StatusCallback"] == "https://hooks.example.com/sms/status/"
+
+
+def test_an_empty_status_callback_asks_for_no_delivery_reports(twilio, settings):
+    settings.TWILIO_STATUS_CALLBACK = ""
+    send()
+
+    assert "StatusCallback" not in twilio.requests[0].fields
+    assert twilio.requests[0].fields["To"] == "+41791234567"
 
 
 def test_each_send_returns_the_sid_twilio_gave_it(twilio):
