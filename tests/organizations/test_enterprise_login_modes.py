@@ -24,6 +24,12 @@ def test_mandatory_refuses_the_password_before_checking_it(ada, acme, sign_in):
     assert sms.outbox == []
 
 
+def test_the_way_to_enterprise_login_keeps_where_the_member_was_going(ada, acme, sign_in):
+    make_mandatory(acme)
+    page = sign_in(email="ada@acme.com", next="/settings/").content.decode()
+    assert 'href="/signin/enterprise/?email=ada%40acme.com&amp;next=/settings/"' in page
+
+
 def test_mandatory_is_not_skipped_by_a_remembered_browser(ada, acme, sign_in, client, last_code):
     SmsDevice.objects.create(user=ada, number="+41791234567", confirmed=True)
     sign_in(email="ada@acme.com")

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         try:
             invitation = invitation_create(email=email, organization=org, role=role)
         except InvitationError as error:
-            raise CommandError(f"{error.message} (got “{email}”)") from None
+            # The other messages name the address already.
+            shown = f" (got “{email}”)" if error.code == "invalid_email" else ""
+            raise CommandError(f"{error.message}{shown}") from None
         self.stdout.write(self.style.SUCCESS(
             f"Invited {invitation.email} to {org.name} as {invitation.get_role_display().lower()}."
             f" The link works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC:"
