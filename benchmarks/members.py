@@ -6,7 +6,7 @@ An organization with --members members (half with a phone) and its admin, on an 
 SQLite database (or DATABASE_URL's), viewed through Django's test client as the admin:
 the first page, a page in the middle, the last page, and a search. Wall-clock and CPU
 milliseconds are averages over --rounds views; the query count is the same for every view
-of a kind whatever the size (tests/organizations/test_members.py asserts it).
+of a kind whatever the size (tests/organizations/members/test_members.py asserts it).
 """
 
 import argparse

@@ -19,11 +19,6 @@ def _before_the_enforcement_date(settings, clock):
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
 def ada(enrolled_member, acme):
     return enrolled_member("ada@example.com", organization=acme)
 

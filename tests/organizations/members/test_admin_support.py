@@ -20,11 +20,6 @@ DEVICES = "/admin/mfa/smsdevice/"
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
 def staff(make_user):
     return make_user("support@backstage.test", full_name="Sam Support", is_staff=True,
                      is_superuser=True)

@@ -15,16 +15,6 @@ Kind = SecurityEvent.Kind
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
-def globex(make_organization):
-    return make_organization("Globex")
-
-
-@pytest.fixture
 def grace(make_member, acme):
     return make_member("grace@example.com", organization=acme, role=ADMIN,
                        full_name="Grace Hopper")

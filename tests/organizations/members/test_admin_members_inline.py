@@ -12,11 +12,6 @@ Kind = SecurityEvent.Kind
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
 def staff(make_user):
     return make_user("support@backstage.test", is_staff=True, is_superuser=True)
 

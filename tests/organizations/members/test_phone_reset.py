@@ -18,16 +18,6 @@ REMEMBER_COOKIE = "__Host-backstage_remember"
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
-def globex(make_organization):
-    return make_organization("Globex")
-
-
-@pytest.fixture
 def grace(enrolled_member, acme):
     """An admin of Acme, with a phone of her own."""
     return enrolled_member("grace@example.com", organization=acme, role=ADMIN,

@@ -16,16 +16,6 @@ ADMIN = Membership.Role.ADMIN
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
-def globex(make_organization):
-    return make_organization("Globex")
-
-
-@pytest.fixture
 def ada(make_member, acme):
     return make_member("ada@example.com", organization=acme)
 

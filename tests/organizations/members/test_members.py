@@ -18,16 +18,6 @@ INVITED = "We've sent an invitation to {}."
 
 
 @pytest.fixture
-def acme(make_organization):
-    return make_organization("Acme Events", slug="acme-events")
-
-
-@pytest.fixture
-def globex(make_organization):
-    return make_organization("Globex")
-
-
-@pytest.fixture
 def grace(make_member, acme):
     """An admin of Acme, signed in below through `admin_browser`."""
     return make_member("grace@example.com", organization=acme, role=ADMIN,
