@@ -1,29 +1,15 @@
-import unicodedata
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import SetPasswordMixin
 
+from accounts.form_fields import FullNameField
 from accounts.models import User
-
-# Bidirectional overrides and isolates can make a name display as something else.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class InvitationAcceptForm(SetPasswordMixin, forms.Form):
     """Full name and a new password for the account that an invitation creates."""
 
-    full_name = forms.CharField(
-        label="Full name",
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
-        error_messages={
-            "required": "Enter your full name.",
-            "max_length": "Your name can have at most %(limit_value)d characters "
-            "(it has %(show_value)d).",
-            "null_characters_not_allowed": "Your name can't contain control characters.",
-        },
-    )
+    full_name = FullNameField(widget=forms.TextInput(attrs={"autofocus": True}))
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -51,10 +37,7 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
         error_messages={"required": "Accept the privacy policy to create your account."},
     )
 
-    error_messages = {
-        "password_mismatch": "The two passwords don't match.",
-        "control_characters": "Your name can't contain control characters or line breaks.",
-    }
+    error_messages = {"password_mismatch": "The two passwords don't match."}
 
     def __init__(self, *args, email: str, enterprise_login: bool = False, **kwargs):
         self.email = email
@@ -63,15 +46,6 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
         self.enterprise_login = enterprise_login
         if enterprise_login:
             del self.fields["password1"], self.fields["password2"]
-
-    def clean_full_name(self) -> str:
-        # The field has already stripped surrounding whitespace; "   " arrives as required.
-        name = self.cleaned_data["full_name"]
-        if any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in name):
-            raise forms.ValidationError(
-                self.error_messages["control_characters"], code="control_characters"
-            )
-        return name
 
     def clean(self):
         cleaned = super().clean()

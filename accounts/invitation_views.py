@@ -51,10 +51,7 @@ def invitation_accept(request):
     token = request.session.get(SESSION_TOKEN_KEY)
     try:
         if not token:
-            raise InvitationError(
-                "Open the link in your invitation email to create your account.",
-                code="missing",
-            )
+            raise InvitationError("Open the link in your invitation email again.", code="missing")
         invitation = invitations.invitation_for_token(token)
     except InvitationError as error:
         return _problem(request, error)

@@ -40,15 +40,16 @@ class InvitationError(Exception):
         self.code = code
 
 
+# "used" and "account_exists" state only the fact: whether to sign in next depends on who
+# reads it (an admin, a signed-in or a signed-out visitor), so invitation_problem.html says it.
 ERRORS = {
     "invalid": "This invitation link isn't valid. Check that you copied the whole link, "
     "or ask your admin to send a new invitation.",
     "expired": "This invitation has expired. Ask your organization admin to send a new one.",
-    "used": "This invitation has already been used. Sign in with your email and password.",
+    "used": "This invitation has already been used.",
     "revoked": "This invitation has been withdrawn. Ask your organization admin if you "
     "still need access.",
-    "account_exists": "An account with this email already exists. Open the link in your "
-    "invitation email again to sign in and join.",
+    "account_exists": "An account with this email already exists.",
     "other_account": "This invitation is for another account.",
     "already_member": "{email} is already a member of {organization}.",
     "invalid_email": "Enter a valid email address.",

@@ -42,7 +42,8 @@ VALID_FORM = {
 
 INVALID_LINK = "This invitation link isn't valid. Check that you copied the whole link"
 EXPIRED = "This invitation has expired. Ask your organization admin to send a new one."
-USED = "This invitation has already been used. Sign in with your email and password."
+USED = "This invitation has already been used."
+SIGN_IN_WITH_PASSWORD = "Sign in with your email and password."
 REVOKED = "This invitation has been withdrawn."
 CREATED_MESSAGE = "Your account has been created. Sign in to continue."
 
@@ -195,8 +196,45 @@ def test_invitation_link_works_only_once(client, invite):
     response = Client().get(path)
 
     assert response.status_code == 410
-    assert USED in page(response)
+    assert f"{USED} {SIGN_IN_WITH_PASSWORD}" in page(response)
     assert User.objects.filter(email=invitation.email).count() == 1
+
+
+def test_used_link_opened_while_signed_out_says_to_sign_in(client, invite):
+    _, path = invite()
+    open_link(client, path)
+    submit(client)
+
+    response = Client().get(path)
+
+    assert response.status_code == 410
+    content = page(response)
+    assert "<h1>Your account already exists</h1>" in content
+    assert f"{USED} {SIGN_IN_WITH_PASSWORD}" in content
+    assert '<a class="button" href="/signin/">Go to sign in</a>' in content
+
+
+@pytest.mark.parametrize("who", ["invited account", "another account"])
+def test_used_link_opened_while_signed_in_leads_to_backstage_without_asking_to_sign_in(
+    client, invite, make_member, who
+):
+    invitation, path = invite()
+    open_link(client, path)
+    submit(client)
+    if who == "invited account":
+        account = User.objects.get(email=invitation.email)
+    else:
+        account = make_member("ada@example.com")
+
+    response = signed_in(account).get(path)
+
+    assert response.status_code == 410
+    content = page(response)
+    assert "<h1>This invitation can't be used</h1>" in content
+    assert USED in content
+    assert '<a class="button" href="/">Go to Backstage</a>' in content
+    assert "sign in" not in content.lower()
+    assert 'href="/signin/' not in content
 
 
 def test_two_browsers_submitting_the_same_link_create_one_account(invite):
@@ -208,7 +246,7 @@ def test_two_browsers_submitting_the_same_link_create_one_account(invite):
     assert submit(first).status_code == 302
     response = submit(second, password1="another fine password", password2="another fine password")
 
-    assert USED in page(response)
+    assert f"{USED} {SIGN_IN_WITH_PASSWORD}" in page(response)
     user = User.objects.get(email=invitation.email)
     assert user.check_password(PASSWORD)
 
@@ -708,6 +746,7 @@ def test_existing_account_signs_in_from_the_invitation_and_comes_back_to_join_on
     reused = client.get(path)
     assert reused.status_code == 410
     assert USED in page(reused)
+    assert SIGN_IN_WITH_PASSWORD not in page(reused)
     assert Membership.objects.filter(user=grace, organization=organization).count() == 1
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED).count() == 1
 
@@ -723,6 +762,7 @@ def test_two_browsers_joining_with_the_same_link_make_one_membership(organizatio
 
     assert response.status_code == 410
     assert USED in page(response)
+    assert SIGN_IN_WITH_PASSWORD not in page(response)
     assert Membership.objects.filter(user=grace, organization=organization).count() == 1
 
 
