@@ -1,7 +1,9 @@
 """How long a signed-in session lasts (SECURITY.md 23).
 
 At most SESSION_COOKIE_AGE after the sign-in, however busy, and SESSION_IDLE_TIMEOUT after
-the last request. Both are read from the session itself, so every app server agrees.
+the last request; after enterprise login, also no later than the identity provider said
+(SessionNotOnOrAfter). All are read from the session itself, so every app server agrees and
+no query is needed.
 """
 
 from datetime import datetime, timedelta
@@ -13,24 +15,35 @@ from django.utils import timezone
 
 SIGNED_IN_AT_KEY = "signed_in_at"
 LAST_SEEN_KEY = "last_seen_at"
+IDP_END_KEY = "idp_session_not_on_or_after"
 # Saving the session on every request would cost a write each time; a few minutes more
 # or less on the idle timeout is worth not doing that.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 IDLE_MESSAGE = "You were signed out after {idle} without activity. Sign in again to continue."
 TOO_OLD_MESSAGE = "For your security, you are asked to sign in again every {age}."
+IDP_ENDED_MESSAGE = "Your organization's sign-in has expired. Sign in again to continue."
 
 
 def session_lifetime_start(session, *, now: datetime | None = None) -> None:
     stamp = int((now or timezone.now()).timestamp())
     session[SIGNED_IN_AT_KEY] = stamp
     session[LAST_SEEN_KEY] = stamp
+    # A limit set by the identity provider of an earlier sign-in is not this one's.
+    session.pop(IDP_END_KEY, None)
 
 
 def session_lifetime_on_login(sender, request, user, **kwargs) -> None:
     """user_logged_in receiver: every way of signing in starts the clock."""
     if request is not None and hasattr(request, "session"):
         session_lifetime_start(request.session)
+
+
+def session_lifetime_end_by(session, not_on_or_after: datetime | None) -> None:
+    """End this session at `not_on_or_after` at the latest (the IdP's SessionNotOnOrAfter),
+    on top of our own limits. Call it after the sign-in, which starts the clock afresh."""
+    if not_on_or_after is not None:
+        session[IDP_END_KEY] = int(not_on_or_after.timestamp())
 
 
 def session_lifetime_check(session, *, now: datetime | None = None) -> str | None:
@@ -42,10 +55,22 @@ def session_lifetime_check(session, *, now: datetime | None = None) -> str | Non
         session_lifetime_start(session, now=now)
         return None
     seconds = int(now.timestamp())
-    if seconds - signed_in_at > settings.SESSION_COOKIE_AGE:
-        return TOO_OLD_MESSAGE.format(age=_duration(timedelta(seconds=settings.SESSION_COOKIE_AGE)))
-    if seconds - last_seen > settings.SESSION_IDLE_TIMEOUT.total_seconds():
-        return IDLE_MESSAGE.format(idle=_duration(settings.SESSION_IDLE_TIMEOUT))
+    # The last second each limit allows, and what to say once it has passed. When several
+    # have passed (back after a long break), the one that ended the session first is told.
+    limits = [
+        (signed_in_at + settings.SESSION_COOKIE_AGE, TOO_OLD_MESSAGE.format(
+            age=_duration(timedelta(seconds=settings.SESSION_COOKIE_AGE))
+        )),
+        (last_seen + int(settings.SESSION_IDLE_TIMEOUT.total_seconds()), IDLE_MESSAGE.format(
+            idle=_duration(settings.SESSION_IDLE_TIMEOUT)
+        )),
+    ]
+    idp_end = session.get(IDP_END_KEY)
+    if idp_end is not None:
+        limits.append((idp_end - 1, IDP_ENDED_MESSAGE))  # NotOnOrAfter: that second is out
+    passed = [limit for limit in limits if seconds > limit[0]]
+    if passed:
+        return min(passed)[1]
     if seconds - last_seen >= LAST_SEEN_RESOLUTION.total_seconds():
         session[LAST_SEEN_KEY] = seconds
     return None
@@ -60,7 +85,7 @@ def _duration(length: timedelta) -> str:
 
 
 class SessionLifetimeMiddleware:
-    """Signs out a session past either limit, before the view runs.
+    """Signs out a session past any of its limits, before the view runs.
 
     Placed after the authentication and message middleware: once signed out,
     LoginRequiredMiddleware sends the person to sign in and back, with the reason shown.

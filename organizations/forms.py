@@ -4,7 +4,7 @@ from django import forms
 
 from organizations.models import EmailDomain, EnterpriseLogin
 from organizations.saml import METADATA_MAX_CHARS
-from organizations.sso import email_domain
+from organizations.sso import domain_to_ascii, email_domain
 
 # Enterprise login ----------------------------------------------------------------------------
 
@@ -33,7 +33,8 @@ class EnterpriseLoginForm(forms.Form):
         return email
 
     def add_not_set_up_error(self):
-        domain = email_domain(self.cleaned_data["email"])
+        # As typed (international names too), not the xn-- form that the look-up used.
+        domain = self.cleaned_data["email"].rpartition("@")[2].strip().lower().rstrip(".")
         self.add_error(None, forms.ValidationError(
             self.error_messages["not_set_up"], code="not_set_up", params={"domain": domain}
         ))
@@ -52,15 +53,11 @@ class EmailDomainForm(forms.ModelForm):
         error_messages = {"domain": {"unique": "Another organization already claims this domain."}}
 
     def clean_domain(self):
-        # Normalized before the uniqueness check, so "ACME.com." clashes with "acme.com".
-        domain = self.cleaned_data["domain"].strip().lower().rstrip(".")
-        if domain.startswith("@"):
-            domain = domain[1:]
-        try:
-            ascii_domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            ascii_domain = ""
-        if not _DOMAIN.match(ascii_domain):
+        # Normalized before the uniqueness check, so "ACME.com." clashes with "acme.com", and
+        # stored in the spelling that emails are looked up in (organizations.sso.email_domain):
+        # "Bücher.example" is kept as xn--bcher-kva.example.
+        domain = domain_to_ascii(self.cleaned_data["domain"].strip().removeprefix("@"))
+        if not _DOMAIN.match(domain):
             raise forms.ValidationError(
                 "Enter a domain name like acme.com, without the @ or a path.", code="invalid"
             )

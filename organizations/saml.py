@@ -8,6 +8,7 @@ the database or the session; organizations.sso does, with what this returns.
 
 import base64
 import binascii
+import copy
 import logging
 import re
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ SIGNING_CERTIFICATE_XPATH = (
     "/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
 )
 METADATA_ROOTS = {f"{{{Saml2.NS_MD}}}EntityDescriptor", f"{{{Saml2.NS_MD}}}EntitiesDescriptor"}
+# How many of an aggregate's identity providers the refusal names.
+METADATA_ENTITIES_LISTED = 5
 _UNSAFE_URL_CHARACTERS = re.compile(r"[\s\"'<>\\]")
 
 # python3-saml's validation error codes, as short names for the security events.
@@ -139,15 +142,10 @@ def idp_metadata_parse(xml: str) -> IdpMetadata:
             "This is XML, but not SAML2 metadata (no md:EntityDescriptor).",
             code="metadata_not_saml",
         )
+    entity = _idp_entity(root)
     idp = OneLogin_Saml2_IdPMetadataParser.parse(
-        root, required_sso_binding=Saml2.BINDING_HTTP_REDIRECT
-    ).get("idp")
-    if idp is None:
-        raise ValidationError(
-            "The metadata describes no identity provider (no IDPSSODescriptor in its first"
-            " EntityDescriptor).",
-            code="metadata_no_idp",
-        )
+        entity, required_sso_binding=Saml2.BINDING_HTTP_REDIRECT
+    )["idp"]
     entity_id = (idp.get("entityId") or "").strip()
     if not entity_id:
         raise ValidationError("The metadata has no entityID.", code="metadata_no_entity_id")
@@ -163,7 +161,7 @@ def idp_metadata_parse(xml: str) -> IdpMetadata:
             "The single sign-on URL must be an https:// URL: %(url)s",
             code="metadata_bad_sso_url", params={"url": sso_url[:200]},
         )
-    certificates = _signing_certificates(root)
+    certificates = _signing_certificates(entity)
     if not certificates:
         raise ValidationError(
             "The metadata has no signing certificate (KeyDescriptor with an X509Certificate).",
@@ -172,10 +170,46 @@ def idp_metadata_parse(xml: str) -> IdpMetadata:
     return IdpMetadata(entity_id=entity_id, sso_url=sso_url, certificates=certificates)
 
 
-def _signing_certificates(root) -> list[str]:
+def _idp_entity(root):
+    """The metadata's one EntityDescriptor with an IDPSSODescriptor, as a document of its own.
+
+    An aggregate (EntitiesDescriptor) naming several identity providers is refused: taking the
+    first would trust whichever IdP happens to be listed first.
+    """
+    entities = [
+        entity for entity in OneLogin_Saml2_XML.query(root, "//md:EntityDescriptor")
+        if OneLogin_Saml2_XML.query(entity, "./md:IDPSSODescriptor")
+    ]
+    if not entities:
+        raise ValidationError(
+            "The metadata describes no identity provider (no EntityDescriptor with an"
+            " IDPSSODescriptor).",
+            code="metadata_no_idp",
+        )
+    if len(entities) > 1:
+        entity_ids = [
+            (entity.get("entityID") or "(no entityID)")[:200]
+            for entity in entities[:METADATA_ENTITIES_LISTED]
+        ]
+        more = len(entities) - len(entity_ids)
+        raise ValidationError(
+            "The metadata describes %(count)s identity providers: %(entity_ids)s%(more)s."
+            " Paste the metadata of the one identity provider this organization signs in with.",
+            code="metadata_several_idps",
+            params={
+                "count": len(entities),
+                "entity_ids": ", ".join(entity_ids),
+                "more": f" and {more} more" if more else "",
+            },
+        )
+    # python3-saml reads the first EntityDescriptor of the whole document (its entity_id
+    # option pastes the ID into an XPath expression), so the chosen one goes alone.
+    return copy.deepcopy(entities[0])
+
+
+def _signing_certificates(entity) -> list[str]:
     # The same descriptor and the same query as OneLogin_Saml2_IdPMetadataParser, whose result
     # does not tell a signing certificate from an encryption-only one.
-    entity = OneLogin_Saml2_XML.query(root, "//md:EntityDescriptor")[0]
     descriptor = OneLogin_Saml2_XML.query(entity, "./md:IDPSSODescriptor")[0]
     certificates = []
     for node in OneLogin_Saml2_XML.query(descriptor, SIGNING_CERTIFICATE_XPATH):
@@ -283,6 +317,8 @@ class SamlAssertion:
     name_id: str
     attributes: dict
     not_on_or_after: datetime | None
+    # The AuthnStatement's SessionNotOnOrAfter: when the IdP wants the session it opens to end.
+    session_not_on_or_after: datetime | None
 
 
 def saml_response_validate(login, *, received: ReceivedResponse, request_id: str, path: str
@@ -291,7 +327,8 @@ def saml_response_validate(login, *, received: ReceivedResponse, request_id: str
 
     python3-saml in strict mode checks the signature (one signed assertion, our IdP's
     certificate, no SHA-1), validity times, issuer, and loosely the audience, destination and
-    recipient. On top: an AudienceRestriction must be present and name us, the Destination and
+    recipient, and refuses a SessionNotOnOrAfter already past ("session_expired"). On top: an
+    AudienceRestriction must be present and name us, the Destination and
     every bearer Recipient must be exactly our ACS URL, and the signed assertion must answer
     `request_id` too.
     """
@@ -318,6 +355,7 @@ def saml_response_validate(login, *, received: ReceivedResponse, request_id: str
         attributes = response.get_attributes()
         audiences = response.get_audiences()
         not_on_or_after = response.get_assertion_not_on_or_after()
+        session_not_on_or_after = response.get_session_not_on_or_after()
     except OneLogin_Saml2_ValidationError as error:
         raise SamlInvalid(_VALIDATION_REASONS.get(error.code, "invalid_response")) from error
     except Exception as error:
@@ -349,9 +387,13 @@ def saml_response_validate(login, *, received: ReceivedResponse, request_id: str
         assertion_id=assertion_id,
         name_id=name_id,
         attributes=attributes,
-        not_on_or_after=datetime.fromtimestamp(not_on_or_after, tz=UTC)
-        if not_on_or_after else None,
+        not_on_or_after=_moment(not_on_or_after),
+        session_not_on_or_after=_moment(session_not_on_or_after),
     )
+
+
+def _moment(timestamp: int | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, tz=UTC) if timestamp is not None else None
 
 
 def _same_url(url: str, expected: str) -> bool:

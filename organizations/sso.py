@@ -6,9 +6,11 @@ The signing in itself is accounts.signin.signin_complete, as for every other way
 """
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -67,6 +69,9 @@ class SsoRefused(Exception):
         "no Backstage member with that email. Ask an admin of {organization} to invite you.",
         "other_browser": "This sign-in was started in another browser, or this browser's "
         "cookies were cleared. Please start again from Enterprise login.",
+        "idp_session_ended": "Your identity provider says your sign-in there has already "
+        "ended, so you are not signed in. Please start again from Enterprise login; if it "
+        "happens again, contact your organization admin.",
     }
 
     def __init__(self, code: str, *, kind: str, status: int = 403, **params):
@@ -78,10 +83,25 @@ class SsoRefused(Exception):
 
 # Which organization ------------------------------------------------------------------------
 
+def domain_to_ascii(domain: str) -> str:
+    """The spelling of an email domain that claimed domains are stored and compared in: lower
+    case, no final dot, international names in their ASCII (xn--) form; "" if it is none."""
+    domain = domain.strip().rstrip(".")
+    if domain.isascii():
+        return domain.lower()
+    try:
+        # UTS #46 (which also folds the case) and IDNA 2008, as browsers and registries read
+        # names today: "straße.de" is xn--strae-oqa.de there, where Python's own "idna" codec
+        # (IDNA 2003) says strasse.de, someone else's domain.
+        return idna.encode(domain, uts46=True).decode("ascii").rstrip(".")
+    except UnicodeError:
+        return ""
+
+
 def email_domain(email: str) -> str:
-    """The part after the last "@", lower-cased, without a trailing dot; "" if none."""
+    """The part after the last "@", as domain_to_ascii spells it; "" if none."""
     _, at, domain = (email or "").strip().rpartition("@")
-    return domain.strip().lower().rstrip(".") if at else ""
+    return domain_to_ascii(domain) if at else ""
 
 
 def sso_organization_for_email(email: str) -> Organization | None:
@@ -153,9 +173,18 @@ def sso_signin_start(*, organization: Organization, next_url: str = "",
 
 # Coming back from the IdP ------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class SsoSignin:
+    user: User
+    next_url: str  # as recorded with the AuthnRequest; check it again before redirecting
+    # When the IdP wants the Backstage session to end at the latest (SessionNotOnOrAfter).
+    session_not_on_or_after: datetime | None
+
+
 def sso_response_accept(*, organization: Organization, saml_response: str, path: str,
-                        browser_token: str | None = None) -> tuple[User, str]:
-    """The member that this SAML Response signs in, and the `next` URL recorded for it.
+                        browser_token: str | None = None) -> SsoSignin:
+    """The member that this SAML Response signs in, the `next` URL recorded for it, and when
+    the IdP wants the session to end.
 
     Deliberately not one transaction: the AuthnRequest is used up and the assertion ID burnt
     even when a later check refuses the response.
@@ -184,10 +213,16 @@ def sso_response_accept(*, organization: Organization, saml_response: str, path:
             login, received=received, request_id=authn_request.request_id, path=path
         )
     except SamlInvalid as error:
-        raise SsoRefused(error.reason, kind="invalid") from error
+        kind = "idp_session_ended" if error.reason == "session_expired" else "invalid"
+        raise SsoRefused(error.reason, kind=kind) from error
     if not _assertion_use(organization=organization, assertion_id=assertion.assertion_id,
                           not_on_or_after=assertion.not_on_or_after):
         raise SsoRefused("replayed", kind="stale")
+    session_end = assertion.session_not_on_or_after
+    # python3-saml refuses a past SessionNotOnOrAfter, except the epoch itself (a zero
+    # timestamp reads as "none" there); a session that would end at once is refused here.
+    if session_end is not None and session_end <= timezone.now():
+        raise SsoRefused("session_expired", kind="idp_session_ended")
 
     email = _asserted_email(login, assertion)
     if not email:
@@ -200,7 +235,8 @@ def sso_response_accept(*, organization: Organization, saml_response: str, path:
     ).first()
     if user is None:
         raise SsoRefused("not_a_member", kind="not_a_member", **params)
-    return user, authn_request.next_url
+    return SsoSignin(user=user, next_url=authn_request.next_url,
+                     session_not_on_or_after=session_end)
 
 
 def _authn_request_use(*, organization: Organization, request_id: str) -> SamlAuthnRequest | None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
+from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
@@ -82,7 +83,7 @@ def enterprise_login(request):
 def sso_acs(request, slug):
     organization = get_object_or_404(Organization, slug=slug)
     try:
-        user, next_url = sso_response_accept(
+        signin = sso_response_accept(
             organization=organization, saml_response=_posted_saml_response(request),
             path=request.path, browser_token=request.COOKIES.get(BROWSER_COOKIE_NAME),
         )
@@ -94,8 +95,10 @@ def sso_acs(request, slug):
         return render(request, "organizations/sso_refused.html",
                       {"message": refusal.message, "organization": organization},
                       status=refusal.status)
-    signin_complete(request, user, method=Method.SSO, organization=organization)
-    return redirect(_safe_local_url(request, next_url) or resolve_url("home"))
+    signin_complete(request, signin.user, method=Method.SSO, organization=organization)
+    # Only now: signing in starts a new session, without the previous sign-in's limits.
+    session_lifetime_end_by(request.session, signin.session_not_on_or_after)
+    return redirect(_safe_local_url(request, signin.next_url) or resolve_url("home"))
 
 
 def _posted_saml_response(request) -> str:

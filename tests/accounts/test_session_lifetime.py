@@ -7,14 +7,17 @@ import pytest
 from django.utils import timezone
 
 from accounts.session_lifetime import (
+    IDP_END_KEY,
     LAST_SEEN_KEY,
     SIGNED_IN_AT_KEY,
     session_lifetime_check,
+    session_lifetime_end_by,
     session_lifetime_start,
 )
 
 IDLE = "You were signed out after an hour without activity. Sign in again to continue."
 TOO_OLD = "For your security, you are asked to sign in again every 12 hours."
+IDP_ENDED = "Your organization's sign-in has expired. Sign in again to continue."
 
 
 @pytest.fixture
@@ -73,6 +76,44 @@ def test_a_session_from_before_the_rule_starts_its_clock_now():
     session = {"_auth_user_id": "1"}
     assert session_lifetime_check(session, now=now) is None
     assert session[SIGNED_IN_AT_KEY] == session[LAST_SEEN_KEY] == int(now.timestamp())
+
+
+def test_the_identity_providers_limit_ends_the_session_at_that_second():
+    now = timezone.now().replace(microsecond=0)
+    session = {}
+    session_lifetime_start(session, now=now)
+    session_lifetime_end_by(session, now + timedelta(minutes=30))
+    assert session_lifetime_check(session, now=now + timedelta(minutes=29, seconds=59)) is None
+    assert session_lifetime_check(session, now=now + timedelta(minutes=30)) == IDP_ENDED
+
+
+def test_twelve_hours_win_over_a_later_identity_provider_limit():
+    now = timezone.now()
+    session = {}
+    session_lifetime_start(session, now=now)
+    session_lifetime_end_by(session, now + timedelta(days=30))
+    session[LAST_SEEN_KEY] = int((now + timedelta(hours=12)).timestamp())
+    assert session_lifetime_check(session, now=now + timedelta(hours=12, seconds=1)) == TOO_OLD
+
+
+def test_the_limit_that_passed_first_is_the_one_told():
+    now = timezone.now()
+    for idp_end, told in [(timedelta(minutes=30), IDP_ENDED), (timedelta(hours=2), IDLE)]:
+        session = {}
+        session_lifetime_start(session, now=now)
+        session_lifetime_end_by(session, now + idp_end)
+        assert session_lifetime_check(session, now=now + timedelta(hours=3)) == told
+
+
+def test_a_new_sign_in_drops_the_identity_providers_limit():
+    now = timezone.now()
+    session = {}
+    session_lifetime_start(session, now=now)
+    session_lifetime_end_by(session, now + timedelta(minutes=1))
+    session_lifetime_start(session, now=now)
+    session_lifetime_end_by(session, None)
+    assert IDP_END_KEY not in session
+    assert session_lifetime_check(session, now=now + timedelta(minutes=2)) is None
 
 
 # Through the pages --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import base64
 import zlib
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -7,7 +8,14 @@ from lxml import etree
 
 from organizations.models import EmailDomain, EnterpriseLogin, Membership
 from organizations.saml import sp_acs_url, sp_entity_id
-from tests.saml_idp import TestIdentityProvider, encode, key_pair_generate
+from tests.saml_idp import (
+    NSMAP,
+    TestIdentityProvider,
+    encode,
+    key_pair_generate,
+    saml_time,
+    sign,
+)
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +74,26 @@ def globex(make_organization, make_enterprise_login, globex_idp):
 
 
 @pytest.fixture
+def buecher_example(acme):
+    """Acme also claims bücher.example, stored as services store it: in its xn-- form."""
+    EmailDomain.objects.create(organization=acme, domain="xn--bcher-kva.example")
+    return "xn--bcher-kva.example"
+
+
+@pytest.fixture
 def ada(make_member, acme):
     """A member of Acme, in Acme's claimed domain."""
     return make_member(email="ada@acme.com", organization=acme)
+
+
+def with_session_not_on_or_after(idp, moment: datetime | str, **fields) -> bytes:
+    """idp.response_xml, with a SessionNotOnOrAfter (a moment, or any text) on the
+    AuthnStatement, and the assertion signed after it was added, as an IdP does."""
+    root = etree.fromstring(idp.response_xml(sign_assertion=False, **fields))
+    statement = root.find("saml:Assertion/saml:AuthnStatement", NSMAP)
+    statement.set("SessionNotOnOrAfter", moment if isinstance(moment, str) else saml_time(moment))
+    sign(root.find("saml:Assertion", NSMAP), idp.keys)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def saml_request_id(location: str) -> str:
@@ -94,12 +119,15 @@ class SsoTrip:
         assert response["Location"].startswith(self.idp.sso_url + "?SAMLRequest=")
         return saml_request_id(response["Location"])
 
-    def response_xml(self, **fields) -> bytes:
+    def response_xml(self, *, session_not_on_or_after: datetime | str | None = None,
+                     **fields) -> bytes:
         fields.setdefault("email", "ada@acme.com")
         fields.setdefault("audience", self.audience)
         fields.setdefault("acs_url", self.acs_url)
         if "in_response_to" not in fields:
             fields["in_response_to"] = self.start()
+        if session_not_on_or_after is not None:
+            return with_session_not_on_or_after(self.idp, session_not_on_or_after, **fields)
         return self.idp.response_xml(**fields)
 
     def post(self, xml: bytes | None = None, *, saml_response: str | None = None,

@@ -39,6 +39,17 @@ def test_mandatory_is_not_skipped_by_a_remembered_browser(ada, acme, sign_in, cl
     assert REFUSED in sign_in(email="ada@acme.com").content.decode()
 
 
+def test_mandatory_covers_the_unicode_spelling_of_a_claimed_xn_domain(
+    acme, buecher_example, make_member, sign_in
+):
+    make_member(email="lin@bücher.example", organization=acme)
+    make_mandatory(acme)
+    response = sign_in(email="Lin@BÜCHER.example")
+    assert REFUSED in response.content.decode()
+    assert "_auth_user_id" not in response.wsgi_request.session
+    assert sms.outbox == []
+
+
 def test_optional_lets_the_password_in_with_the_sms_step(ada, sign_in):
     assert sign_in(email="ada@acme.com")["Location"] == "/signin/phone/"
 

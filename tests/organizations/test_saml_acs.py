@@ -464,6 +464,34 @@ def test_email_of_another_organizations_domain_is_refused(
     assert "hank@globex.com, which is not an email address of Acme Events" in response.text
 
 
+@pytest.mark.parametrize("asserted", ["ada@bücher.example", "Ada@BÜCHER.example"])
+def test_asserted_unicode_spelling_of_a_claimed_xn_domain_is_accepted(
+    client, acme_trip, buecher_example, make_member, acme, asserted
+):
+    member = make_member(email="ada@bücher.example", organization=acme)
+
+    acme_trip.post(email=asserted)
+
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+
+def test_asserted_xn_spelling_of_a_claimed_domain_is_accepted(
+    client, acme_trip, buecher_example, make_member, acme
+):
+    member = make_member(email="ada@xn--bcher-kva.example", organization=acme)
+
+    acme_trip.post(email="ada@XN--BCHER-KVA.example")
+
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+
+def test_asserted_undecodable_domain_is_refused_not_a_crash(client, acme_trip, buecher_example):
+    response = acme_trip.post(email="ada@bü..example")
+
+    assert_refused(client, response, "domain_not_claimed")
+    assert "ada@bü..example, which is not an email address of Acme Events" in response.text
+
+
 def test_email_of_a_non_member_is_refused_and_no_account_is_made(client, acme_trip, acme):
     users = User.objects.count()
 

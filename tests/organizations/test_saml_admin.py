@@ -2,10 +2,12 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from lxml import etree
 
 from accounts.signin import METHOD_KEY
 from organizations.forms import EmailDomainForm, EnterpriseLoginAdminForm
 from organizations.models import EmailDomain, EnterpriseLogin
+from tests.saml_idp import MD, SAMLP, TestIdentityProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +27,22 @@ def metadata_errors(form) -> str:
 @pytest.fixture
 def initech(make_organization):
     return make_organization("Initech")
+
+
+def aggregate(*entities) -> str:
+    """An EntitiesDescriptor (as federations publish) around EntityDescriptors, which may be
+    metadata documents or elements."""
+    root = etree.Element(f"{{{MD}}}EntitiesDescriptor", nsmap={"md": MD})
+    for entity in entities:
+        root.append(etree.fromstring(entity.encode()) if isinstance(entity, str) else entity)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
+
+
+def sp_entity(entity_id="https://sp.example/metadata"):
+    """A service provider's EntityDescriptor: no IDPSSODescriptor."""
+    entity = etree.Element(f"{{{MD}}}EntityDescriptor", nsmap={"md": MD}, entityID=entity_id)
+    etree.SubElement(entity, f"{{{MD}}}SPSSODescriptor", protocolSupportEnumeration=SAMLP)
+    return entity
 
 
 # Metadata ------------------------------------------------------------------------------------
@@ -71,6 +89,64 @@ def test_several_signing_certificates_are_kept(initech, acme_idp, key_pairs):
 ])
 def test_bad_metadata_gets_a_clear_error(initech, metadata, message):
     assert message in metadata_errors(admin_form(initech, idp_metadata_xml=metadata))
+
+
+def test_aggregate_with_one_identity_provider_is_read(initech, acme_idp):
+    form = admin_form(initech, idp_metadata_xml=aggregate(acme_idp.metadata_xml()))
+
+    assert form.is_valid(), form.errors
+    assert form.save().idp_entity_id == "https://idp.acme.test/saml/metadata"
+
+
+def test_the_one_identity_provider_is_found_after_service_providers(
+    initech, globex_idp, key_pairs
+):
+    form = admin_form(initech, idp_metadata_xml=aggregate(
+        sp_entity(), globex_idp.metadata_xml(), sp_entity("https://sp2.example/")
+    ))
+
+    assert form.is_valid(), form.errors
+    login = form.save()
+    assert login.idp_entity_id == "https://login.globex.test/idp"
+    assert login.idp_sso_url == "https://login.globex.test/idp/sso"
+    assert login.idp_certificates == [key_pairs["globex"].cert_base64]
+
+
+def test_an_entity_id_with_quotes_is_read_as_it_is(initech, acme_idp):
+    acme_idp.entity_id = "https://idp.acme.test/saml/'or'1'='1"
+
+    form = admin_form(initech, idp_metadata_xml=aggregate(sp_entity(), acme_idp.metadata_xml()))
+
+    assert form.is_valid(), form.errors
+    assert form.save().idp_entity_id == "https://idp.acme.test/saml/'or'1'='1"
+
+
+def test_aggregate_with_several_identity_providers_is_refused_naming_them(
+    initech, acme_idp, globex_idp
+):
+    xml = aggregate(sp_entity(), acme_idp.metadata_xml(), globex_idp.metadata_xml())
+
+    assert metadata_errors(admin_form(initech, idp_metadata_xml=xml)) == (
+        "The metadata describes 2 identity providers: https://idp.acme.test/saml/metadata, "
+        "https://login.globex.test/idp. Paste the metadata of the one identity provider this "
+        "organization signs in with."
+    )
+
+
+def test_a_large_aggregate_is_refused_naming_its_first_five(initech, key_pairs):
+    idps = [
+        TestIdentityProvider(entity_id=f"https://idp{number}.example/",
+                             sso_url=f"https://idp{number}.example/sso", keys=key_pairs["acme"])
+        for number in range(1, 8)
+    ]
+    # Federations nest aggregates in aggregates.
+    xml = aggregate(etree.fromstring(aggregate(*(idp.metadata_xml() for idp in idps)).encode()))
+
+    errors = metadata_errors(admin_form(initech, idp_metadata_xml=xml))
+
+    assert "describes 7 identity providers: https://idp1.example/, " in errors
+    assert "https://idp5.example/ and 2 more." in errors
+    assert "idp6" not in errors
 
 
 def test_metadata_without_a_signing_certificate_is_refused(initech, acme_idp):
@@ -134,7 +210,25 @@ def test_domain_claimed_by_another_organization_is_refused(initech, acme):
     assert form.errors["domain"] == ["Another organization already claims this domain."]
 
 
-@pytest.mark.parametrize("domain", ["initech", "ada@initech.com", "initech.com/x", "-a.com", ""])
+@pytest.mark.parametrize("domain", ["Bücher.example", "xn--bcher-kva.example."])
+def test_international_domain_is_stored_in_its_xn_form(initech, domain):
+    form = EmailDomainForm(data={"domain": domain}, instance=EmailDomain(organization=initech))
+
+    assert form.is_valid(), form.errors
+    assert form.save().domain == "xn--bcher-kva.example"
+
+
+def test_unicode_spelling_of_a_claimed_domain_is_refused(initech, buecher_example):
+    form = EmailDomainForm(data={"domain": "bücher.example"},
+                           instance=EmailDomain(organization=initech))
+
+    assert not form.is_valid()
+    assert form.errors["domain"] == ["Another organization already claims this domain."]
+
+
+@pytest.mark.parametrize("domain", [
+    "initech", "ada@initech.com", "initech.com/x", "-a.com", "", "bü..example", "💩.example",
+])
 def test_what_is_not_a_domain_is_refused(initech, domain):
     form = EmailDomainForm(data={"domain": domain}, instance=EmailDomain(organization=initech))
 
@@ -180,6 +274,25 @@ def test_bad_metadata_in_admin_is_a_form_error(support, initech):
     assert "This is XML, but not SAML2 metadata" in response.text
     assert not EnterpriseLogin.objects.filter(organization=initech).exists()
     assert not EmailDomain.objects.filter(organization=initech).exists()
+
+
+def test_aggregate_metadata_in_admin_is_a_form_error(support, initech, acme_idp, globex_idp):
+    response = support.post(f"/admin/organizations/organization/{initech.pk}/change/", {
+        "name": "Initech", "slug": "initech",
+        "domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0",
+        "enterprise_login-TOTAL_FORMS": "1", "enterprise_login-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "workspaces-TOTAL_FORMS": "0", "workspaces-INITIAL_FORMS": "0",
+        "enterprise_login-0-enabled": "on",
+        "enterprise_login-0-idp_metadata_xml": aggregate(
+            acme_idp.metadata_xml(), globex_idp.metadata_xml()
+        ),
+    })
+
+    assert response.status_code == 200
+    assert ("The metadata describes 2 identity providers: https://idp.acme.test/saml/metadata, "
+            "https://login.globex.test/idp.") in response.text
+    assert not EnterpriseLogin.objects.filter(organization=initech).exists()
 
 
 def test_admin_saves_domains_and_enterprise_login(support, initech, acme_idp):

@@ -83,3 +83,77 @@ def test_lookups_cost_one_query_and_a_plain_one_for_an_unclaimed_domain(
 ])
 def test_email_domain(email, domain):
     assert email_domain(email) == domain
+
+
+# International domains -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("email", [
+    "ada@bücher.example",
+    "ada@BÜCHER.Example",
+    "ada@bücher.example.",
+    "ada@bücher。example",  # an ideographic full stop, as some keyboards type it
+    "ada@xn--bcher-kva.example",
+    "Ada@XN--BCHER-KVA.EXAMPLE.",
+])
+def test_both_spellings_of_a_claimed_international_domain_match(
+    acme, set_mode, buecher_example, email
+):
+    set_mode(enabled=True, mandatory=True)
+
+    assert email_domain(email) == "xn--bcher-kva.example"
+    assert enterprise_login_mandatory(email) is True
+    assert sso_organization_for_email(email) == acme
+
+
+@pytest.mark.parametrize("email", [
+    "ada@bucher.example",
+    "ada@bücher.example.evil.com",
+    "ada@\u0430cme.com",  # a Cyrillic a: a look-alike, another domain
+])
+def test_look_alike_international_domains_do_not_match(acme, set_mode, buecher_example, email):
+    set_mode(enabled=True, mandatory=True)
+
+    assert enterprise_login_mandatory(email) is False
+    assert sso_organization_for_email(email) is None
+
+
+def test_international_names_are_read_as_idna_2008_does():
+    """Not Python's IDNA 2003 codec, which turns straße.de into strasse.de, another domain."""
+    assert email_domain("ada@Straße.de") == "xn--strae-oqa.de"
+
+
+@pytest.mark.parametrize("email", [
+    "ada@bü..example",
+    "ada@\ufffd.example",
+    "ada@" + "ü" * 64 + ".example",
+    "ada@bü_cher.example",
+    "ada@١٢٣.example",  # digits of a right-to-left script alone: not a valid name
+    "ada@💩.example",
+    "ada@bü cher.example",
+    "ada@bü\x00.example",
+])
+def test_an_undecodable_domain_is_no_domain_and_matches_nothing(
+    acme, set_mode, buecher_example, email
+):
+    set_mode(enabled=True, mandatory=True)
+
+    assert email_domain(email) == ""
+    assert enterprise_login_mandatory(email) is False
+    assert sso_organization_for_email(email) is None
+
+
+def test_domains_claimed_in_unicode_before_are_stored_in_their_xn_form(acme):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("organizations.migrations.0003_email_domains_in_ascii")
+    unicode_form = acme.domains.create(domain="bücher.example")
+    garbage = acme.domains.create(domain="a\u200d..example")
+    migration.domains_to_ascii(apps, None)
+    unicode_form.refresh_from_db()
+    garbage.refresh_from_db()
+    assert unicode_form.domain == "xn--bcher-kva.example"
+    assert garbage.domain == "a\u200d..example"
+    assert enterprise_login_mandatory("ada@bücher.example") is False  # optional here
+    assert sso_organization_for_email("ada@bücher.example") == acme

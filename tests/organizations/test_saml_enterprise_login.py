@@ -59,6 +59,29 @@ def test_domain_is_matched_without_case_or_trailing_dot(client, acme):
     assert response["Location"].startswith("https://idp.acme.test/saml/sso?")
 
 
+@pytest.mark.parametrize("email", ["ada@Bücher.example", "ada@xn--bcher-kva.example"])
+def test_international_domain_is_matched_in_either_spelling(client, buecher_example, email):
+    response = client.post("/signin/enterprise/", {"email": email})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://idp.acme.test/saml/sso?")
+
+
+def test_unclaimed_international_domain_is_named_as_typed(client, acme):
+    response = client.post("/signin/enterprise/", {"email": "ada@München.example"})
+
+    assert "Enterprise login isn&#x27;t set up for münchen.example." in response.text
+
+
+@pytest.mark.parametrize("email", ["ada@bü..example", "ada@\ufffd.example", "ada@💩.example"])
+def test_undecodable_domain_gets_a_clear_error(client, buecher_example, email):
+    response = client.post("/signin/enterprise/", {"email": email})
+
+    assert response.status_code == 200
+    assert "Enter your work email, like name@company.com." in response.text
+    assert not SamlAuthnRequest.objects.exists()
+
+
 def test_next_is_kept_for_the_way_back_when_it_is_local(client, acme):
     client.post("/signin/enterprise/", {"email": "ada@acme.com", "next": "/workspaces/"})
     client.post("/signin/enterprise/?next=https://evil.example/", {"email": "ada@acme.com"})
