@@ -71,12 +71,13 @@ def demo_seed() -> DemoSeed:
     if pending is None:
         invitation = invitation_create(
             email=DEMO_INVITEE, organization=organization, role=Membership.Role.MEMBER,
-            invited_by=users[0],
+            invited_by=users[0], limited=False,
         )
         created.append(f"invitation for {DEMO_INVITEE}")
     else:
         # Only the hash of a token is stored, so the one way to print a working link again
         # is a new token for the same invitation: still one invitation, a fresh link.
-        invitation = invitation_resend(invitation=pending)
+        # Unlimited: scripts/run may start many times a day.
+        invitation = invitation_resend(invitation=pending, limited=False)
     seed.invitation_link = invitation_url(invitation.token)
     return seed

@@ -9,6 +9,9 @@ in (invitation_join).
 A link carries a random token; only its SHA-256 is stored (accounts.models.token_hash), so
 a copy of the database holds no working link. A link is single use, expires after
 settings.INVITATION_VALID_FOR and stops working when the invitation is resent or revoked.
+
+Every invitation email, first or resent, is counted against settings.INVITATION_SEND_LIMITS,
+so that the invite form cannot be used to flood someone's inbox or our mail server's name.
 """
 
 import secrets
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +58,10 @@ ERRORS = {
     "already_member": "{email} is already a member of {organization}.",
     "invalid_email": "Enter a valid email address.",
     "invalid_role": "Choose a role: admin or member.",
+    "limit_address": "{email} has been sent {most} invitations from {organization} in the "
+    "last 24 hours. You can send another tomorrow.",
+    "limit_organization": "{organization} has sent {most} invitations in the last hour. "
+    "Try again in an hour.",
 }
 
 
@@ -129,6 +137,30 @@ def _invitation_email_send(invitation: Invitation, token: str) -> None:
     )
 
 
+def _send_limits_check(*, organization: Organization, email: str) -> None:
+    """Refuse one more invitation email when a limit is reached.
+
+    Every email is recorded as an INVITATION_SENT event, resends too, so the security
+    events are the count: one query for both limits.
+    """
+    limits = settings.INVITATION_SEND_LIMITS
+    now = timezone.now()
+    sent = SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.INVITATION_SENT,
+        organization=organization,
+        created_at__gt=now - max(limits["address"][0], limits["organization"][0]),
+    ).aggregate(
+        address=Count("pk", filter=Q(
+            detail__email=email, created_at__gt=now - limits["address"][0]
+        )),
+        organization=Count("pk", filter=Q(created_at__gt=now - limits["organization"][0])),
+    )
+    for scope in ("address", "organization"):
+        most = limits[scope][1]
+        if sent[scope] >= most:
+            raise _error(f"limit_{scope}", email=email, organization=organization.name, most=most)
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -137,6 +169,7 @@ def invitation_create(
     role: str = Membership.Role.MEMBER,
     invited_by: User | None = None,
     request: HttpRequest | None = None,
+    limited: bool = True,
 ) -> Invitation:
     """Invite `email` to `organization` with `role` and email them; return the invitation.
 
@@ -144,7 +177,8 @@ def invitation_create(
     docstring). Someone who is already a member is refused with InvitationError
     ("already_member"): the admin sees them in the member list anyway, so saying so reveals
     nothing. The raw token is on `invitation.token` (never stored) so that an operator can
-    be shown the link.
+    be shown the link. `limited=False` (the operators' commands, which no web request can
+    reach) skips the send limits.
 
     The email is sent last inside the transaction: if the mail server refuses it, nothing
     is left behind that nobody was told about, and the caller can simply try again.
@@ -156,6 +190,8 @@ def invitation_create(
         invited_by = request.user
     if Membership.objects.filter(organization=organization, user__email=email).exists():
         raise _error("already_member", email=email, organization=organization.name)
+    if limited:
+        _send_limits_check(organization=organization, email=email)
 
     now = timezone.now()
     # One live link per person and organization: a new invitation replaces earlier ones.
@@ -179,13 +215,21 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, request: HttpRequest | None = None) -> Invitation:
-    """Email the invitation again with a new link and expiry; the old link stops working."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+def invitation_resend(
+    *, invitation: Invitation, request: HttpRequest | None = None, limited: bool = True
+) -> Invitation:
+    """Email the invitation again with a new link and expiry; the old link stops working.
+
+    `limited` as for invitation_create."""
+    invitation = Invitation.objects.select_for_update().select_related("organization").get(
+        pk=invitation.pk
+    )
     if invitation.accepted_at is not None:
         raise _error("used")
     if invitation.revoked_at is not None:
         raise _error("revoked")
+    if limited:
+        _send_limits_check(organization=invitation.organization, email=invitation.email)
     token = _new_token(invitation, now=timezone.now())
     invitation.save(update_fields=["token_hash", "expires_at"])
     invitation.token = token

@@ -113,6 +113,12 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_MAX_LENGTH = 256
 PASSWORD_RESET_TIMEOUT = int(timedelta(hours=1).total_seconds())
 INVITATION_VALID_FOR = timedelta(days=int(os.environ.get("INVITATION_VALID_DAYS", "7")))
+# Invitation emails, first or resent: (window, most) per address and organization, and per
+# organization (a whole team invited at once stays well below).
+INVITATION_SEND_LIMITS = {
+    "address": (timedelta(hours=24), 3),
+    "organization": (timedelta(hours=1), 100),
+}
 
 # Sessions and cookies ------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -26,7 +26,9 @@ class Command(BaseCommand):
             )
         role = Membership.Role.ADMIN if admin else Membership.Role.MEMBER
         try:
-            invitation = invitation_create(email=email, organization=org, role=role)
+            invitation = invitation_create(
+                email=email, organization=org, role=role, limited=False
+            )
         except InvitationError as error:
             # The other messages name the address already.
             shown = f" (got “{email}”)" if error.code == "invalid_email" else ""
