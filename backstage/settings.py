@@ -153,6 +153,9 @@ AXES_CLIENT_IP_CALLABLE = "backstage.client_ip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "code", "token"]
 AXES_VERBOSE = False
 SIGNIN_FAILURES_PER_EMAIL = int(os.environ.get("SIGNIN_FAILURES_PER_EMAIL", "20"))
+# Enterprise sign-ins started from one client IP and not yet answered (they are kept 30
+# minutes): high, since a whole office signs in from one address in the morning.
+SSO_STARTS_PER_IP = int(os.environ.get("SSO_STARTS_PER_IP", "300"))
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts
 # only the TCP peer, so a forged header changes nothing.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

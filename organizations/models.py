@@ -172,7 +172,12 @@ class SamlAuthnRequest(models.Model):
     # SHA-256 of the token in the browser's enterprise-login cookie (organizations.sso), so
     # that a response is only accepted in the browser that started the sign-in.
     browser_hash = models.CharField(max_length=64, blank=True)
+    # Who started it: the starts of one client IP are limited (organizations.sso).
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip_address", "created_at"])]
 
     def __str__(self):
         return self.request_id

@@ -69,6 +69,8 @@ class SsoRefused(Exception):
         "no Backstage member with that email. Ask an admin of {organization} to invite you.",
         "other_browser": "This sign-in was started in another browser, or this browser's "
         "cookies were cleared. Please start again from Enterprise login.",
+        "too_many": "Too many enterprise sign-ins were started from your network. "
+        "Please try again in a few minutes.",
         "idp_session_ended": "Your identity provider says your sign-in there has already "
         "ended, so you are not signed in. Please start again from Enterprise login; if it "
         "happens again, contact your organization admin.",
@@ -154,19 +156,23 @@ def sso_browser_cookie_set(response: HttpResponse, token: str | None) -> None:
 
 @transaction.atomic
 def sso_signin_start(*, organization: Organization, next_url: str = "",
-                     browser_token: str | None = None) -> str:
+                     browser_token: str | None = None, ip: str | None = None) -> str:
     """Record a new AuthnRequest for `organization` and return the IdP URL to redirect to.
 
     `next_url` must already be a safe local URL; it is checked again on the way back.
-    `browser_token` (see sso_browser_token) binds the request to this browser.
+    `browser_token` (see sso_browser_token) binds the request to this browser. Anybody may
+    start, so the starts of one client `ip` are limited (SSO_STARTS_PER_IP, SsoRefused):
+    otherwise the table could be filled at will.
     """
-    login = EnterpriseLogin.objects.get(organization=organization, enabled=True)
-    request_id, redirect_url = authn_request_build(login)
     now = timezone.now()
     SamlAuthnRequest.objects.filter(created_at__lt=now - REQUEST_VALID_FOR).delete()
+    if ip and SamlAuthnRequest.objects.filter(ip_address=ip).count() >= settings.SSO_STARTS_PER_IP:
+        raise SsoRefused("too_many", kind="too_many", status=429)
+    login = EnterpriseLogin.objects.get(organization=organization, enabled=True)
+    request_id, redirect_url = authn_request_build(login)
     SamlAuthnRequest.objects.create(
         request_id=request_id, organization=organization, next_url=next_url, created_at=now,
-        browser_hash=token_hash(browser_token) if browser_token else "",
+        browser_hash=token_hash(browser_token) if browser_token else "", ip_address=ip,
     )
     return redirect_url
 

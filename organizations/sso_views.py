@@ -15,6 +15,7 @@ from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
+from backstage.client_ip import client_ip
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
 from organizations.saml import (
@@ -64,9 +65,16 @@ def enterprise_login(request):
         organization = sso_organization_for_email(form.cleaned_data["email"])
         if organization is not None:
             browser_token = sso_browser_token(request)
-            response = redirect(sso_signin_start(
-                organization=organization, next_url=next_url, browser_token=browser_token
-            ))
+            try:
+                idp_url = sso_signin_start(
+                    organization=organization, next_url=next_url, browser_token=browser_token,
+                    ip=client_ip(request) or None,
+                )
+            except SsoRefused as refusal:
+                form.add_error(None, refusal.message)
+                return render(request, "organizations/enterprise_login.html",
+                              {"form": form, "next": next_url}, status=refusal.status)
+            response = redirect(idp_url)
             sso_browser_cookie_set(response, browser_token)
             return response
         form.add_not_set_up_error()

@@ -156,3 +156,21 @@ def test_the_form_may_be_sent_on_to_an_https_idp(client):
 
     assert "form-action 'self' https:;" in policy + ";"
     assert "frame-ancestors 'none'" in policy
+
+
+def test_starts_from_one_ip_are_limited_while_unanswered(acme, settings, clock):
+    settings.SSO_STARTS_PER_IP = 2
+    office, elsewhere = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(2):
+        assert office.post("/signin/enterprise/", {"email": "ada@acme.com"}).status_code == 302
+
+    refused = office.post("/signin/enterprise/", {"email": "ada@acme.com"})
+    assert refused.status_code == 429
+    assert "Too many enterprise sign-ins were started from your network." in refused.text
+    assert SamlAuthnRequest.objects.count() == 2
+    assert elsewhere.post("/signin/enterprise/", {"email": "ada@acme.com"}).status_code == 302
+
+    # Unanswered requests are dropped after 30 minutes, and with them the count.
+    clock.advance(minutes=31)
+    assert office.post("/signin/enterprise/", {"email": "ada@acme.com"}).status_code == 302
+    assert SamlAuthnRequest.objects.filter(ip_address="198.51.100.7").count() == 1
