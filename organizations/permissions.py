@@ -26,12 +26,6 @@ def organization_admin(user, organization: Organization) -> bool:
     ).exists()
 
 
-def organization_member(user, organization: Organization) -> bool:
-    return _active(user) and Membership.objects.filter(
-        user=user, organization=organization
-    ).exists()
-
-
 def members_manage_allowed(user, organization: Organization) -> bool:
     """Invite, change roles, remove members, resend and revoke invitations, see the activity:
     admins of the organization only. Support staff do the same from Django admin."""
