@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+import idna
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -16,9 +17,30 @@ def new_security_stamp() -> str:
     return secrets.token_hex(16)
 
 
+def domain_to_ascii(domain: str) -> str:
+    """The one spelling of a domain that we store and compare: lower case, no final dot,
+    international names in their ASCII (xn--) form; "" if it is none."""
+    domain = domain.strip().rstrip(".")
+    if domain.isascii():
+        return domain.lower()
+    try:
+        # UTS #46 (which also folds the case) and IDNA 2008, as browsers and registries read
+        # names today: "straße.de" is xn--strae-oqa.de there, where Python's own "idna" codec
+        # (IDNA 2003) says strasse.de, someone else's domain.
+        return idna.encode(domain, uts46=True).decode("ascii").rstrip(".")
+    except UnicodeError:
+        return ""
+
+
 def normalize_email(email: str) -> str:
-    """The one spelling of an email that we store and look up: trimmed, lower case."""
-    return (email or "").strip().lower()
+    """The one spelling of an email that we store and look up: trimmed, lower case, and an
+    international domain in its xn-- form, so that both ways of typing it find the account."""
+    email = (email or "").strip()
+    local, at, domain = email.rpartition("@")
+    if not at or domain.isascii():
+        return email.lower()
+    # A domain that is no domain stays as typed: validation says so, and it matches nothing.
+    return f"{local.lower()}@{domain_to_ascii(domain) or domain.lower()}"
 
 
 def token_hash(token: str) -> str:

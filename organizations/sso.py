@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import idna
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
-from accounts.models import User, normalize_email, token_hash
+from accounts.models import User, domain_to_ascii, normalize_email, token_hash
 from organizations.models import (
     EmailDomain,
     EnterpriseLogin,
@@ -84,21 +83,6 @@ class SsoRefused(Exception):
 
 
 # Which organization ------------------------------------------------------------------------
-
-def domain_to_ascii(domain: str) -> str:
-    """The spelling of an email domain that claimed domains are stored and compared in: lower
-    case, no final dot, international names in their ASCII (xn--) form; "" if it is none."""
-    domain = domain.strip().rstrip(".")
-    if domain.isascii():
-        return domain.lower()
-    try:
-        # UTS #46 (which also folds the case) and IDNA 2008, as browsers and registries read
-        # names today: "straße.de" is xn--strae-oqa.de there, where Python's own "idna" codec
-        # (IDNA 2003) says strasse.de, someone else's domain.
-        return idna.encode(domain, uts46=True).decode("ascii").rstrip(".")
-    except UnicodeError:
-        return ""
-
 
 def email_domain(email: str) -> str:
     """The part after the last "@", as domain_to_ascii spells it; "" if none."""

@@ -680,3 +680,18 @@ def test_encrypted_assertion_is_refused(client, acme_trip, ada):
     response = acme_trip.post(edit(xml, encrypt))
 
     assert_refused(client, response, "invalid_response")
+
+
+@pytest.mark.parametrize(
+    ("stored", "asserted"),
+    [("ada@bücher.example", "ada@xn--bcher-kva.example"),
+     ("ada@xn--bcher-kva.example", "ada@bücher.example")],
+)
+def test_a_member_is_found_whichever_spelling_the_idp_asserts(
+    client, acme_trip, buecher_example, make_member, acme, stored, asserted
+):
+    member = make_member(email=stored, organization=acme)
+
+    acme_trip.post(email=asserted)
+
+    assert client.session["_auth_user_id"] == str(member.pk)
