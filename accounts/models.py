@@ -166,6 +166,8 @@ class SecurityEvent(models.Model):
         PHONE_SET = "mfa.phone_set", "Phone set"
         PHONE_CHANGED = "mfa.phone_changed", "Phone changed"
         PHONE_REMOVED = "mfa.phone_removed", "Phone removed"
+        AUTHENTICATOR_SET = "mfa.authenticator_set", "Authenticator app set"
+        AUTHENTICATOR_REMOVED = "mfa.authenticator_removed", "Authenticator app removed"
         BROWSER_REMEMBERED = "mfa.browser_remembered", "Browser remembered"
         BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
         PASSWORD_CHANGED = "account.password_changed", "Password changed"

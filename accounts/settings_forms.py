@@ -3,7 +3,7 @@
 from django import forms
 
 from accounts.form_fields import FullNameField
-from mfa.forms import CodeForm
+from mfa.forms import AuthenticatorCodeForm, CodeForm
 
 
 class FullNameForm(forms.Form):
@@ -13,5 +13,11 @@ class FullNameForm(forms.Form):
 
 class PhoneCodeForm(CodeForm):
     """The code sent to a new number; a settings change remembers no browser."""
+
+    remember = None
+
+
+class AuthenticatorSetupForm(AuthenticatorCodeForm):
+    """The first code from a new authenticator app; a settings change remembers no browser."""
 
     remember = None

@@ -1,4 +1,5 @@
-"""Personal settings (SPEC journey 7): name, phone, password, remembered browsers, sessions.
+"""Personal settings (SPEC journey 7): name, phone, authenticator app, password, remembered
+browsers, sessions.
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
 in, and a half-finished sign-in (password without the code) is not signed in.
@@ -12,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -24,8 +26,18 @@ from accounts.services import (
     user_password_change,
     user_sessions_end,
 )
-from accounts.settings_forms import FullNameForm, PhoneCodeForm
+from accounts.settings_forms import AuthenticatorSetupForm, FullNameForm, PhoneCodeForm
 from accounts.user_agents import browser_label
+from mfa.authenticator import (
+    AuthenticatorError,
+    authenticator_device,
+    authenticator_qr_svg,
+    authenticator_remove,
+    authenticator_secret,
+    authenticator_setup_confirm,
+    authenticator_setup_pending,
+    authenticator_setup_start,
+)
 from mfa.codes import CodeError, seconds_until_resend
 from mfa.forms import PhoneForm
 from mfa.models import RememberedBrowser, SmsDevice
@@ -40,6 +52,9 @@ from mfa.webhooks import code_delivery_failure
 
 # Binds the code of a phone change to this session, as a sign-in attempt binds its code.
 PHONE_CHANGE_ATTEMPT = "phone_change_attempt"
+# The authenticator app being set up in this session: only this session shows its key and
+# may confirm it.
+AUTHENTICATOR_SETUP = "authenticator_setup"
 
 
 def _remembered_browsers(request) -> list[dict]:
@@ -73,6 +88,7 @@ def _settings_page(request, *, name_form=None, password_form=None):
             "password_form": password_form or PasswordChangeForm(user, request),
             "phone": phone_masked(device.number if device else ""),
             "has_phone": device is not None,
+            "authenticator": authenticator_device(user),
             "browsers": _remembered_browsers(request),
         },
     )
@@ -181,6 +197,65 @@ def phone_change_code_resend(request):
     else:
         messages.success(request, "A new code is on its way.")
     return redirect("accounts:settings-phone-code")
+
+
+@require_POST
+def authenticator_begin(request):
+    try:
+        device = authenticator_setup_start(user=request.user)
+    except AuthenticatorError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:settings")
+    request.session[AUTHENTICATOR_SETUP] = device.pk
+    return redirect("accounts:settings-authenticator")
+
+
+# The page shows the secret key: no cache, shared or private, may keep it.
+@never_cache
+def authenticator_setup(request):
+    device = authenticator_setup_pending(
+        user=request.user, device_id=request.session.get(AUTHENTICATOR_SETUP)
+    )
+    if device is None:
+        return redirect("accounts:settings")
+    form = AuthenticatorSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            authenticator_setup_confirm(
+                device=device, code=form.cleaned_data["code"], request=request
+            )
+        except (CodeError, AuthenticatorError) as error:
+            form.add_error("code", error.message)
+        else:
+            del request.session[AUTHENTICATOR_SETUP]
+            messages.success(
+                request, "Your authenticator app is set up. Signing in now asks for its code."
+            )
+            return redirect("accounts:settings")
+    return render(
+        request,
+        "accounts/settings_authenticator.html",
+        {
+            "form": form,
+            "qr_code": authenticator_qr_svg(device),
+            "key": authenticator_secret(device),
+        },
+    )
+
+
+def authenticator_removal(request):
+    device = authenticator_device(request.user)
+    if device is None:
+        return redirect("accounts:settings")
+    if request.method == "POST":
+        authenticator_remove(user=request.user, request=request)
+        messages.success(
+            request,
+            "Your authenticator app has been removed. Signing in now sends a code by text "
+            "message.",
+        )
+        return redirect("accounts:settings")
+    return render(request, "accounts/settings_authenticator_remove.html", {"device": device})
 
 
 @require_POST

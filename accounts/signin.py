@@ -1,10 +1,11 @@
 """The sign-in as stages, each with its state in the session.
 
 1. Password (accounts.views.signin): starts a *pending* sign-in.
-2. Second factor (mfa.views): enrollment of a phone, or a code sent to it; skipped when
-   MFA does not apply or a remembered browser vouches for the member.
-3. `signin_complete`: the one way anybody becomes signed in (password, SMS, remembered
-   browser or enterprise login all end here).
+2. Second factor (mfa.views): enrollment of a phone, a code from the member's authenticator
+   app, or a code sent to their phone; skipped when MFA does not apply or a remembered
+   browser vouches for the member.
+3. `signin_complete`: the one way anybody becomes signed in (password, SMS, authenticator
+   app, remembered browser or enterprise login all end here).
 
 Until step 3 nobody is authenticated, so LoginRequiredMiddleware keeps a half-signed-in
 session out of everything but the views marked `login_not_required`.
@@ -32,6 +33,7 @@ PENDING_VALID_FOR = timedelta(minutes=15)
 class Method(StrEnum):
     PASSWORD = "password"  # noqa: S105 (a method name; MFA does not apply to this member yet)
     SMS = "sms"
+    TOTP = "totp"  # a code from an authenticator app
     REMEMBERED = "remembered"
     SSO = "sso"
 

@@ -32,6 +32,18 @@ urlpatterns = [
         name="settings-phone-resend",
     ),
     path(
+        "settings/authenticator/", settings_views.authenticator_setup,
+        name="settings-authenticator",
+    ),
+    path(
+        "settings/authenticator/start/", settings_views.authenticator_begin,
+        name="settings-authenticator-start",
+    ),
+    path(
+        "settings/authenticator/remove/", settings_views.authenticator_removal,
+        name="settings-authenticator-remove",
+    ),
+    path(
         "settings/browsers/<int:browser_id>/forget/", settings_views.remembered_browser_forget,
         name="settings-browser-forget",
     ),

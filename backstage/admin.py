@@ -8,11 +8,11 @@ from django.views.decorators.cache import never_cache
 
 from accounts.signin import METHOD_KEY, Method
 
-SECOND_FACTOR_METHODS = {Method.SMS, Method.REMEMBERED}
+SECOND_FACTOR_METHODS = {Method.SMS, Method.TOTP, Method.REMEMBERED}
 
 
 class BackstageAdminSite(admin.AdminSite):
-    """Django admin for support staff, behind the same sign-in and SMS second factor."""
+    """Django admin for support staff, behind the same sign-in and second factor."""
 
     site_header = "Backstage support"
     site_title = "Backstage support"

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
+    # Before mfa, whose admin replaces the one that this app registers (mfa.admin).
+    "django_otp.plugins.otp_totp",
     "phonenumber_field",
     "axes",
     "accounts",
@@ -170,6 +172,12 @@ MFA_RESEND_COOLDOWN = timedelta(seconds=30)
 # Seconds of back-off after the first wrong code of a member, doubling with each
 # further one; a new code does not reset it (django-otp ThrottlingMixin).
 MFA_THROTTLE_FACTOR = 1
+# The authenticator app (TOTP, mfa.authenticator): the same back-off as SMS codes; the
+# issuer names the account in the app. No drift learning (OTP_TOTP_SYNC): a code is
+# accepted one 30-second step either side of our clock, never more, whatever was seen before.
+OTP_TOTP_THROTTLE_FACTOR = MFA_THROTTLE_FACTOR
+OTP_TOTP_ISSUER = "Backstage"
+OTP_TOTP_SYNC = False
 SMS_ALLOWED_COUNTRIES = env_list(
     "SMS_ALLOWED_COUNTRIES",
     "AT,AU,BE,CA,CH,CZ,DE,DK,ES,FI,FR,GB,IE,IT,LU,NL,NO,NZ,PL,PT,SE,SG,US",

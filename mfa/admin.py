@@ -1,11 +1,14 @@
-"""Django admin for support staff: SMS devices and the log of text messages sent.
+"""Django admin for support staff: SMS devices, authenticator apps and the log of text
+messages sent.
 
-Both are looked at, not edited: a number is set only through a verified code, and removed
-only through member_phone_reset (the "Remove user phone" action), which also ends the
-member's sessions, forgets their browsers, tells them and records it.
+All are looked at, not edited: a number is set only through a verified code, and removed
+only through member_phone_reset (the "Remove user phone" action), which also removes the
+authenticator app, ends the member's sessions, forgets their browsers, tells them and
+records it.
 """
 
 from django.contrib import admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.admin import (
     PHONE_RESET_EXPLANATION,
@@ -56,3 +59,17 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = ["created_at", "to", "user", "ip_address", "status", "provider_id", "error_code"]
+
+
+# django-otp's own admin shows the secret key and its QR code to staff: none of that here.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAppAdmin(ReadOnlyAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at",
+              "throttling_failure_count", "throttling_failure_timestamp"]

@@ -119,3 +119,18 @@ class CodeForm(forms.Form):
                 f"The code is {CODE_DIGITS} digits, like 123456.", code="format"
             )
         return code
+
+
+class AuthenticatorCodeForm(CodeForm):
+    """The code that the member's authenticator app shows, at sign-in."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].error_messages["required"] = (
+            "Enter the code from your authenticator app."
+        )
+
+    @property
+    def code_malformed(self) -> bool:
+        """A code was typed that cannot be one (letters, too short, too long)."""
+        return self.has_error("code") and not self.has_error("code", "required")

@@ -1,10 +1,12 @@
-"""What follows a correct password: no second factor, a remembered browser, or the SMS step."""
+"""What follows a correct password: no second factor, a remembered browser, the member's
+authenticator app, or the SMS step."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 
-from accounts.signin import Method, signin_complete, signin_pending_start
+from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
+from mfa.authenticator import authenticator_set_up
 from mfa.codes import CodeError, code_send
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
@@ -19,6 +21,15 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
         signin_complete(request, user, method=Method.REMEMBERED)
         return redirect(next_url or resolve_url("home"))
     pending = signin_pending_start(request, user, next_url=next_url)
+    # Members with an app are asked for its code; a text message only if they choose it.
+    if authenticator_set_up(user):
+        return redirect("mfa:authenticator")
+    return sms_step_start(request, user, pending=pending)
+
+
+def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:
+    """Send a code for `pending` to the phone on file and go to the SMS step (or to the
+    phone step, for a member without a phone)."""
     device = SmsDevice.objects.select_related("user").filter(user=user, confirmed=True).first()
     if device is None:
         return redirect("mfa:enroll")

@@ -5,10 +5,16 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
 from accounts.signin import Method, signin_complete, signin_pending
+from mfa.authenticator import (
+    authenticator_code_malformed,
+    authenticator_device,
+    authenticator_verify,
+)
 from mfa.codes import CodeError, code_send, code_verify, seconds_until_resend
-from mfa.forms import CodeForm, PhoneForm
+from mfa.forms import AuthenticatorCodeForm, CodeForm, PhoneForm
 from mfa.models import SmsDevice
 from mfa.services import phone_code_request, phone_confirm
+from mfa.stages import sms_step_start
 from mfa.trust import remembered_browser_grant
 from mfa.webhooks import code_delivery_failure
 from organizations.members import admins_to_ask
@@ -33,6 +39,16 @@ def _pending_device(request):
     if device is None or not (device.confirmed or device.pending_number):
         return redirect("mfa:enroll")
     return user, pending, device
+
+
+def _signed_in(request, user, pending, device, *, method: Method, remember: bool):
+    """The second factor passed with `device`: signed in, and on to where they were going."""
+    signin_complete(request, user, method=method)
+    django_otp.login(request, device)
+    response = redirect(pending.next_url or resolve_url("home"))
+    if remember:
+        remembered_browser_grant(user=user, request=request, response=response)
+    return response
 
 
 def _sign_in_number(device):
@@ -83,12 +99,10 @@ def verify(request):
             form.add_error("code", error.message)
         else:
             device = phone_confirm(device=device, request=request)
-            signin_complete(request, user, method=Method.SMS)
-            django_otp.login(request, device)
-            response = redirect(pending.next_url or resolve_url("home"))
-            if form.cleaned_data["remember"]:
-                remembered_browser_grant(user=user, request=request, response=response)
-            return response
+            return _signed_in(
+                request, user, pending, device,
+                method=Method.SMS, remember=form.cleaned_data["remember"],
+            )
     return render(
         request,
         "mfa/verify.html",
@@ -123,3 +137,42 @@ def resend(request):
     else:
         messages.success(request, "A new code is on its way.")
     return redirect("mfa:verify")
+
+
+@login_not_required
+def authenticator(request):
+    state = _pending_or_signin(request)
+    if state is None:
+        return redirect("accounts:signin")
+    user, pending = state
+    device = authenticator_device(user)
+    if device is None:
+        return redirect("mfa:verify")
+    form = AuthenticatorCodeForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                device = authenticator_verify(
+                    device=device, code=form.cleaned_data["code"], request=request
+                )
+            except CodeError as error:
+                form.add_error("code", error.message)
+            else:
+                return _signed_in(
+                    request, user, pending, device,
+                    method=Method.TOTP, remember=form.cleaned_data["remember"],
+                )
+        elif form.code_malformed:
+            authenticator_code_malformed(device=device, request=request)
+    return render(request, "mfa/authenticator.html", {"form": form})
+
+
+@login_not_required
+@require_POST
+def authenticator_sms(request):
+    """The app step's "Send a code by text message instead": on to the SMS step."""
+    state = _pending_or_signin(request)
+    if state is None:
+        return redirect("accounts:signin")
+    user, pending = state
+    return sms_step_start(request, user, pending=pending)

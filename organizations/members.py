@@ -16,6 +16,7 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
+from mfa.authenticator import authenticators_delete
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 from organizations.models import Membership, Organization
@@ -74,9 +75,10 @@ def member_phone_reset(
 ) -> None:
     """Remove `member`'s phone so that their next sign-in asks for a new number (journey 8).
 
-    Deletes their SMS device, ends every session of theirs at once, forgets every browser
-    remembered for them, records PHONE_REMOVED and emails them. `organization` is the one
-    whose Members page it was done from (None from Django admin).
+    Deletes their SMS device and their authenticator app (a lost phone usually holds it, and
+    with it left the member would be stuck at its step), ends every session of theirs at
+    once, forgets every browser remembered for them, records PHONE_REMOVED and emails them.
+    `organization` is the one whose Members page it was done from (None from Django admin).
     """
     phone_reset_check(actor=actor, member=member)
     # The row lock makes two admins pressing the button at once reset once, not twice.
@@ -86,17 +88,20 @@ def member_phone_reset(
 
     number_ending = str(device.number)[-2:]
     device.delete()
+    authenticator_removed = authenticators_delete(user=member)
     user_sessions_end(user=member, request=request, actor=actor)
     forgotten = remembered_browsers_forget(user=member)
     security_event_record(
         kind=SecurityEvent.Kind.PHONE_REMOVED, request=request, actor=actor, subject=member,
         organization=organization, number_ending=number_ending, browsers_forgotten=forgotten,
+        authenticator_removed=authenticator_removed,
     )
     context = {
         "member": member,
         "actor_name": display_name(actor),
         "by_support": actor.is_staff and organization is None,
         "organization": organization,
+        "authenticator_removed": authenticator_removed,
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     # After commit, so that an email never announces a reset that was rolled back; and a
@@ -264,6 +269,7 @@ ROLE_WORDS = dict(Membership.Role.choices)
 METHOD_WORDS = {
     "password": "with the password",
     "sms": "with the password and a code",
+    "totp": "with the password and an authenticator app",
     "remembered": "with the password, on a remembered browser",
     "sso": "with enterprise login",
 }

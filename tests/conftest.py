@@ -62,13 +62,22 @@ def make_member(make_user, make_organization):
 
 
 class Clock:
-    """Moves django.utils.timezone.now, which the code reads for "now" everywhere."""
+    """Moves django.utils.timezone.now, which the code reads for "now" everywhere, and the
+    clock of django-otp's TOTPDevice, which reads time.time() instead."""
 
     def __init__(self, monkeypatch):
+        from types import SimpleNamespace
+
         from django.utils import timezone
+        from django_otp.plugins.otp_totp import models as totp_models
 
         self.now = timezone.now()
         monkeypatch.setattr(timezone, "now", lambda: self.now)
+        # Only that module's name `time`, not the time module itself, which the test runner,
+        # the live server and Playwright go on reading.
+        monkeypatch.setattr(
+            totp_models, "time", SimpleNamespace(time=lambda: self.now.timestamp())
+        )
 
     def advance(self, **delta):
         from datetime import timedelta
@@ -105,6 +114,45 @@ def enrolled_member(make_member):
         return user
 
     return make
+
+
+@pytest.fixture
+def add_authenticator(db):
+    """A confirmed authenticator app for `user`, as personal settings leave it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def add(user):
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+    return add
+
+
+@pytest.fixture
+def app_code(clock):
+    """The code that an authenticator app shows at the test clock's time (or `steps` of 30
+    seconds later), for a device or for a key as the set-up page shows it."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    def code(device=None, *, key: str = "", steps: int = 0) -> str:
+        secret = device.bin_key if device is not None else b32decode(key.replace(" ", ""))
+        totp = TOTP(secret, step=30, digits=6)
+        totp.time = clock.now.timestamp() + 30 * steps
+        return f"{totp.token():06d}"
+
+    return code
+
+
+@pytest.fixture
+def wrong_app_code(app_code):
+    """A 6-digit code that the app shows at no time step near the test clock's."""
+
+    def code(device=None, *, key: str = "") -> str:
+        near = {app_code(device, key=key, steps=steps) for steps in range(-2, 3)}
+        return next(code for code in ("000000", "111111", "222222") if code not in near)
+
+    return code
 
 
 @pytest.fixture

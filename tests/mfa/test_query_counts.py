@@ -19,8 +19,27 @@ def remembered(enrolled_member, sign_in, client, last_code):
 
 def test_password_step_that_sends_a_code(enrolled_member, sign_in, django_assert_num_queries):
     enrolled_member()
-    with django_assert_num_queries(15):
+    # 15, and one to find out that the member has no authenticator app (mfa.stages), which
+    # comes after the remembered browser so that that path costs no more.
+    with django_assert_num_queries(16):
         assert sign_in()["Location"] == "/signin/code/"
+
+
+def test_password_step_of_a_member_with_an_authenticator_app(
+    enrolled_member, add_authenticator, sign_in, django_assert_num_queries
+):
+    add_authenticator(enrolled_member())
+    with django_assert_num_queries(8):  # no code to make and send
+        assert sign_in()["Location"] == "/signin/app/"
+
+
+def test_authenticator_app_step(
+    enrolled_member, add_authenticator, sign_in, client, app_code, django_assert_num_queries
+):
+    device = add_authenticator(enrolled_member())
+    sign_in()
+    with django_assert_num_queries(21):  # as the SMS code step: 15, and 3 savepoint pairs
+        assert client.post("/signin/app/", {"code": app_code(device)})["Location"] == "/"
 
 
 def test_code_step(enrolled_member, sign_in, client, last_code, django_assert_num_queries):
