@@ -8,6 +8,7 @@ from accounts.signin import Method, signin_complete, signin_pending
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
+    authenticator_set_up,
     authenticator_verify,
 )
 from mfa.codes import CodeError, code_send, code_verify, seconds_until_resend
@@ -110,6 +111,8 @@ def verify(request):
             "form": form,
             "number_hint": str(_sign_in_number(device))[-2:],
             "enrolling": not device.confirmed,
+            # The way back to the app step, for a member who chose a text message after all.
+            "has_authenticator": device.confirmed and authenticator_set_up(user),
             "resend_in": seconds_until_resend(device),
             "undelivered": code_delivery_failure(device),
             # "Can't use this phone?": whom to ask, shown only once the password was accepted.

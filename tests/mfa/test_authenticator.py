@@ -208,6 +208,20 @@ def test_text_me_instead_sends_a_code_and_the_sms_step_signs_in(
     assert client.session[METHOD_KEY] == "sms"
 
 
+def test_the_sms_step_leads_back_to_the_app_only_for_members_with_one(
+    ada, enrolled_member, sign_in, client
+):
+    back = 'href="/signin/app/">Use your authenticator app instead</a>'
+    sign_in()
+    client.post(APP_SMS)
+    assert back in page(client.get(CODE_PAGE))
+
+    enrolled_member("grace@example.com", number="+41791110000")
+    other = Client()
+    sign_in(email="grace@example.com", client=other)
+    assert back not in page(other.get(CODE_PAGE))
+
+
 def test_text_me_instead_keeps_the_resend_cooldown(ada, sign_in, client, clock):
     sign_in()
     client.post(APP_SMS)
