@@ -1,3 +1,5 @@
+from functools import wraps
+
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -23,23 +25,30 @@ from organizations.members import admins_to_ask
 SIGN_IN_AGAIN = "Your sign-in timed out. Enter your email and password again."
 
 
-def _pending_or_signin(request):
-    state = signin_pending(request)
-    if state is None:
-        messages.info(request, SIGN_IN_AGAIN)
-    return state
+def pending_signin_required(view):
+    """For the steps after the password: `view` gets the member and their pending sign-in.
+
+    Without one (never started, timed out, or ended meanwhile by a reset) the person is
+    sent to sign in again, and told why.
+    """
+
+    @login_not_required
+    @wraps(view)
+    def step(request, *args, **kwargs):
+        state = signin_pending(request)
+        if state is None:
+            messages.info(request, SIGN_IN_AGAIN)
+            return redirect("accounts:signin")
+        user, pending = state
+        return view(request, user, pending, *args, **kwargs)
+
+    return step
 
 
-def _pending_device(request):
-    """(user, pending sign-in, SMS device), or the redirect to the step that comes first."""
-    state = _pending_or_signin(request)
-    if state is None:
-        return redirect("accounts:signin")
-    user, pending = state
+def _sms_device(user) -> SmsDevice | None:
+    """The device that SMS codes for a sign-in go to; None until a number was asked for."""
     device = SmsDevice.objects.select_related("user").filter(user=user).first()
-    if device is None or not (device.confirmed or device.pending_number):
-        return redirect("mfa:enroll")
-    return user, pending, device
+    return device if device is not None and (device.confirmed or device.pending_number) else None
 
 
 def _signed_in(request, user, pending, device, *, method: Method, remember: bool):
@@ -57,12 +66,8 @@ def _sign_in_number(device):
     return device.number if device.confirmed else device.pending_number
 
 
-@login_not_required
-def enroll(request):
-    state = _pending_or_signin(request)
-    if state is None:
-        return redirect("accounts:signin")
-    user, pending = state
+@pending_signin_required
+def enroll(request, user, pending):
     if SmsDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("mfa:verify")
     form = PhoneForm(request.POST or None)
@@ -81,12 +86,11 @@ def enroll(request):
     return render(request, "mfa/enroll.html", {"form": form})
 
 
-@login_not_required
-def verify(request):
-    found = _pending_device(request)
-    if not isinstance(found, tuple):
-        return found
-    user, pending, device = found
+@pending_signin_required
+def verify(request, user, pending):
+    device = _sms_device(user)
+    if device is None:
+        return redirect("mfa:enroll")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -121,13 +125,12 @@ def verify(request):
     )
 
 
-@login_not_required
 @require_POST
-def resend(request):
-    found = _pending_device(request)
-    if not isinstance(found, tuple):
-        return found
-    _user, pending, device = found
+@pending_signin_required
+def resend(request, user, pending):
+    device = _sms_device(user)
+    if device is None:
+        return redirect("mfa:enroll")
     try:
         code_send(
             device=device,
@@ -142,12 +145,8 @@ def resend(request):
     return redirect("mfa:verify")
 
 
-@login_not_required
-def authenticator(request):
-    state = _pending_or_signin(request)
-    if state is None:
-        return redirect("accounts:signin")
-    user, pending = state
+@pending_signin_required
+def authenticator(request, user, pending):
     device = authenticator_device(user)
     if device is None:
         return redirect("mfa:verify")
@@ -170,12 +169,8 @@ def authenticator(request):
     return render(request, "mfa/authenticator.html", {"form": form})
 
 
-@login_not_required
 @require_POST
-def authenticator_sms(request):
+@pending_signin_required
+def authenticator_sms(request, user, pending):
     """The app step's "Send a code by text message instead": on to the SMS step."""
-    state = _pending_or_signin(request)
-    if state is None:
-        return redirect("accounts:signin")
-    user, pending = state
     return sms_step_start(request, user, pending=pending)
