@@ -1,7 +1,8 @@
 """Claimed domains entered in Unicode before they were stored in their xn-- form."""
 
-import idna
 from django.db import migrations
+
+from accounts.models import domain_to_ascii
 
 
 def domains_to_ascii(apps, schema_editor):
@@ -9,12 +10,13 @@ def domains_to_ascii(apps, schema_editor):
     for claimed in EmailDomain.objects.all():
         if claimed.domain.isascii():
             continue
-        try:
-            ascii_form = idna.encode(claimed.domain.rstrip("."), uts46=True).decode("ascii")
-        except UnicodeError:
-            continue  # not a domain after all: left for support staff to correct in admin
-        # Both spellings claimed: keep the row already in ASCII, which lookups find.
-        if EmailDomain.objects.filter(domain=ascii_form).exists():
+        ascii_form = domain_to_ascii(claimed.domain)
+        # "" is not a domain after all: left for support staff to correct in admin. Both
+        # spellings claimed: the row already in ASCII, which lookups find, is kept.
+        if (
+            not ascii_form
+            or EmailDomain.objects.filter(domain=ascii_form).exists()
+        ):
             continue
         claimed.domain = ascii_form
         claimed.save(update_fields=["domain"])
