@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
 from accounts.models import SecurityEvent
-from backstage.client_ip import client_ip
+from core.http import client_ip
 
 
 def security_event_record(

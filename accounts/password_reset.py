@@ -24,7 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.emails import send_email
 from accounts.models import PasswordResetRequest, User, normalize_email
 from accounts.services import user_password_change
-from backstage.client_ip import client_ip
+from core.http import client_ip
 
 RESET_LIMIT_WINDOW = timedelta(hours=1)
 RESETS_PER_EMAIL = 3

@@ -18,7 +18,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
-from backstage.client_ip import client_ip
+from core.http import client_ip
 from mfa.models import SmsDevice
 from mfa.sending import SmsNotAllowed, sms_send
 from mfa.sms import SmsDeliveryError

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, token_hash
-from backstage.client_ip import client_ip
+from core.http import client_ip
 from mfa.models import RememberedBrowser
 
 

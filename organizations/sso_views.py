@@ -15,7 +15,7 @@ from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
-from backstage.client_ip import client_ip
+from core.http import client_ip
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
 from organizations.saml import (

@@ -1,3 +1,5 @@
+"""Request helpers every app may use: who is asking (`client_ip`)."""
+
 from django.conf import settings
 from django.http import HttpRequest
 
