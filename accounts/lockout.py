@@ -15,6 +15,7 @@ from django.db.models import Q, Sum
 from django.shortcuts import render
 
 from accounts.events import security_event_record
+from accounts.forms import SignInForm
 from accounts.models import SecurityEvent, User, normalize_email
 
 LOCKED_OUT_MESSAGE = (
@@ -61,8 +62,6 @@ def lockout_record(request, email: str) -> None:
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    from accounts.forms import SignInForm
-
     lockout_record(request, username_from_request(request, credentials))
     # An unbound form: binding it would run authenticate() again.
     form = SignInForm(request, initial={"email": username_from_request(request, credentials)})
