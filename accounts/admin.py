@@ -26,6 +26,7 @@ from accounts.invitations import (
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.services import user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
+from core.http import client_of
 from mfa.models import SmsDevice
 from organizations.models import Membership, Organization
 from organizations.phone_reset_admin import (
@@ -224,7 +225,7 @@ class InvitationAdmin(admin.ModelAdmin):
                     organization=form.cleaned_data["organization"],
                     role=form.cleaned_data["role"],
                     invited_by=request.user,
-                    request=request,
+                    **client_of(request),
                 )
             except InvitationError as error:
                 form.add_error("email", error.message)
@@ -246,7 +247,9 @@ class InvitationAdmin(admin.ModelAdmin):
     def resend_invitation(self, request, queryset):
         for invitation in queryset.select_related("organization", "invited_by"):
             try:
-                invitation_resend(invitation=invitation, request=request)
+                invitation_resend(
+                    invitation=invitation, actor=request.user, **client_of(request)
+                )
             except InvitationError as error:
                 self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
             else:
@@ -257,7 +260,9 @@ class InvitationAdmin(admin.ModelAdmin):
     def revoke_invitation(self, request, queryset):
         for invitation in queryset:
             try:
-                invitation_revoke(invitation=invitation, request=request)
+                invitation_revoke(
+                    invitation=invitation, actor=request.user, **client_of(request)
+                )
             except InvitationError as error:
                 self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
             else:

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from accounts.events import security_event_record
 from accounts.forms import SignInForm
 from accounts.models import SecurityEvent, User, normalize_email
+from core.http import client_of
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-ins. For your security, signing in with this email is paused "
@@ -56,7 +57,8 @@ def lockout_record(request, email: str) -> None:
     """A refused sign-in of a locked-out email, for the member's organizations' Activity."""
     security_event_record(
         kind=SecurityEvent.Kind.SIGNIN_LOCKED,
-        request=request,
+        **client_of(request),
+        actor=request.user if request.user.is_authenticated else None,
         subject=User.objects.filter(email=normalize_email(email)).first(),
     )
 

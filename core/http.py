@@ -21,3 +21,16 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) < settings.TRUSTED_PROXY_COUNT:
         return remote
     return forwarded[-settings.TRUSTED_PROXY_COUNT]
+
+
+def client_user_agent(request: HttpRequest) -> str:
+    """The client's User-Agent header, as sent ("" without one); stores cut it to their size."""
+    return request.headers.get("User-Agent", "")
+
+
+def client_of(request: HttpRequest | None) -> dict:
+    """The client of `request` as the plain values services take (`ip=`, `user_agent=`):
+    `service(..., **client_of(request))`. None and "" where no request is behind it."""
+    if request is None:
+        return {"ip": None, "user_agent": ""}
+    return {"ip": client_ip(request) or None, "user_agent": client_user_agent(request)}

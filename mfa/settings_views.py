@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.http import client_ip, client_of
 from mfa.authenticator import (
     AuthenticatorError,
     authenticator_device,
@@ -51,7 +52,7 @@ def phone_change(request):
         try:
             phone_change_start(
                 user=request.user, number=form.cleaned_data["phone"], attempt=attempt,
-                request=request,
+                ip=client_ip(request),
             )
         except CodeError as error:
             form.add_error(None, error.message)
@@ -81,7 +82,8 @@ def phone_change_code(request):
     if request.method == "POST" and form.is_valid():
         try:
             phone_change_confirm(
-                device=device, attempt=attempt, code=form.cleaned_data["code"], request=request
+                device=device, attempt=attempt, code=form.cleaned_data["code"],
+                **client_of(request),
             )
         except CodeError as error:
             form.add_error("code", error.message)
@@ -108,7 +110,7 @@ def phone_change_code_resend(request):
         return redirect("accounts:settings-phone")
     attempt, device = state
     try:
-        phone_change_resend(device=device, attempt=attempt, request=request)
+        phone_change_resend(device=device, attempt=attempt, ip=client_ip(request))
     except CodeError as error:
         messages.error(request, error.message)
     else:
@@ -139,7 +141,7 @@ def authenticator_setup(request):
     if request.method == "POST" and form.is_valid():
         try:
             authenticator_setup_confirm(
-                device=device, code=form.cleaned_data["code"], request=request
+                device=device, code=form.cleaned_data["code"], **client_of(request)
             )
         except (CodeError, AuthenticatorError) as error:
             form.add_error("code", error.message)
@@ -165,7 +167,7 @@ def authenticator_removal(request):
     if device is None:
         return redirect("accounts:settings")
     if request.method == "POST":
-        authenticator_remove(user=request.user, request=request)
+        authenticator_remove(user=request.user, **client_of(request))
         messages.success(
             request,
             "Your authenticator app has been removed. Signing in now sends a code by text "
