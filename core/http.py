@@ -1,4 +1,6 @@
-"""Request helpers every app may use: who is asking (`client_ip`)."""
+"""Request helpers every app may use: who is asking (`client_ip`, `client_user_agent`), and
+`client_of`, which gives both as the plain `ip=` and `user_agent=` that services take, so
+that services never need the request for them."""
 
 from django.conf import settings
 from django.http import HttpRequest
