@@ -10,7 +10,6 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
@@ -26,83 +25,18 @@ from accounts.invitations import (
 )
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.services import user_sessions_end
+from core.admin import ReadOnlyAdmin, action_confirm
+from core.http import client_of
 from mfa.models import SmsDevice
-from organizations.members import MemberError, member_phone_reset
 from organizations.models import Membership, Organization
-
-# Shared by the admins of this project --------------------------------------------------------
-
-
-def action_confirm(modeladmin, request, queryset, *, title, question, button, explanation=""):
-    """The confirmation page of an action, or None once the person has confirmed it there.
-
-    Django's own "Delete selected" works the same way: the page posts the selection back
-    with `post=yes`. No JavaScript is needed.
-    """
-    if request.POST.get("post") == "yes":
-        return None
-    return TemplateResponse(request, "admin/action_confirmation.html", {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "question": question,
-        "explanation": explanation,
-        "button": button,
-        "queryset": queryset,
-        "opts": modeladmin.model._meta,
-        "action": request.POST.get("action", ""),
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    })
-
-
-def phones_reset(modeladmin, request, members) -> None:
-    """Remove the phone of each of `members`, as `request.user`; say what came of it."""
-    done, refused = 0, []
-    for member in members:
-        try:
-            member_phone_reset(actor=request.user, member=member, request=request)
-        except MemberError as error:
-            refused.append(error.message)
-        except PermissionDenied:
-            refused.append(f"You may not remove the phone of {member.email}.")
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(
-            request,
-            f"Removed the phone of {done} {'person' if done == 1 else 'people'}; they were "
-            "signed out everywhere and told by email.",
-            messages.SUCCESS,
-        )
-    for message in refused:
-        modeladmin.message_user(request, message, messages.ERROR)
-
-
-PHONE_RESET_QUESTION = "Remove the phone of these people?"
-PHONE_RESET_EXPLANATION = (
-    "Their phone and authenticator app, if they set one up, are removed. Each is signed out "
-    "of every browser at once, no browser stays remembered for them, and their next sign-in "
-    "asks for a new mobile number. They are told by email. Check first that the request "
-    "really comes from them."
+from organizations.phone_reset_admin import (
+    PHONE_RESET_EXPLANATION,
+    PHONE_RESET_QUESTION,
+    phone_reset_permitted,
+    phones_reset,
 )
 
-
-def phone_reset_permitted(request) -> bool:
-    """Support staff who may change accounts see "Remove user phone"; whom they may reset is
-    then member_phone_reset's own rule (organizations.permissions)."""
-    return request.user.is_staff and request.user.has_perm("accounts.change_user")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A log: looked at and filtered, never added to, changed or deleted from admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Users ---------------------------------------------------------------------------------------
 
 
 def phone_search_digits(term: str) -> str:
@@ -112,9 +46,6 @@ def phone_search_digits(term: str) -> str:
         return ""
     digits = re.sub(r"\D", "", term).lstrip("0")
     return digits if len(digits) >= 4 else ""
-
-
-# Users ---------------------------------------------------------------------------------------
 
 
 @admin.register(User)
@@ -294,7 +225,7 @@ class InvitationAdmin(admin.ModelAdmin):
                     organization=form.cleaned_data["organization"],
                     role=form.cleaned_data["role"],
                     invited_by=request.user,
-                    request=request,
+                    **client_of(request),
                 )
             except InvitationError as error:
                 form.add_error("email", error.message)
@@ -316,7 +247,9 @@ class InvitationAdmin(admin.ModelAdmin):
     def resend_invitation(self, request, queryset):
         for invitation in queryset.select_related("organization", "invited_by"):
             try:
-                invitation_resend(invitation=invitation, request=request)
+                invitation_resend(
+                    invitation=invitation, actor=request.user, **client_of(request)
+                )
             except InvitationError as error:
                 self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
             else:
@@ -327,7 +260,9 @@ class InvitationAdmin(admin.ModelAdmin):
     def revoke_invitation(self, request, queryset):
         for invitation in queryset:
             try:
-                invitation_revoke(invitation=invitation, request=request)
+                invitation_revoke(
+                    invitation=invitation, actor=request.user, **client_of(request)
+                )
             except InvitationError as error:
                 self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
             else:

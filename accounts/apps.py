@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+
+from accounts.session_lifetime import session_lifetime_on_login
 
 
 class AccountsConfig(AppConfig):
@@ -6,8 +9,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from django.contrib.auth.signals import user_logged_in
-
-        from accounts.session_lifetime import session_lifetime_on_login
-
         user_logged_in.connect(session_lifetime_on_login, dispatch_uid="session_lifetime_start")

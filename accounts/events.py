@@ -1,27 +1,31 @@
-from django.http import HttpRequest
+"""The security log: one function appends to it, with the client's address and browser as
+plain values (core.http.client_ip and client_user_agent read them from a request), so that
+services record events without holding the request."""
 
 from accounts.models import SecurityEvent
-from backstage.client_ip import client_ip
 
 
 def security_event_record(
     *,
     kind: SecurityEvent.Kind,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
     actor=None,
     subject=None,
     organization=None,
     **detail,
 ) -> SecurityEvent:
-    """Append one audit record. `detail` must never hold a secret (codes, passwords, tokens)."""
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    """Append one audit record. `detail` must never hold a secret (codes, passwords, tokens).
+
+    `ip` and `user_agent` are the client's, None and "" where no web request is behind the
+    event (a command); `actor` is whoever did it, None for someone not signed in.
+    """
     return SecurityEvent.objects.create(
         kind=kind,
         actor=actor,
         subject=subject,
         organization=organization,
-        ip_address=client_ip(request) or None if request else None,
-        user_agent=request.headers.get("User-Agent", "")[:300] if request else "",
+        ip_address=ip or None,
+        user_agent=user_agent[:300],
         detail=detail,
     )

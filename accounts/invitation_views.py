@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import invitations
 from accounts.invitation_forms import InvitationAcceptForm
 from accounts.invitations import InvitationError
+from core.http import client_of
 from organizations.sso import enterprise_login_mandatory
 
 SESSION_TOKEN_KEY = "invitation_token"  # noqa: S105 (a session key, not a secret)
@@ -70,7 +71,7 @@ def invitation_accept(request):
                 invitation=invitation,
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data.get("password1"),
-                request=request,
+                **client_of(request),
             )
         except InvitationError as error:
             return _problem(request, error)
@@ -109,7 +110,7 @@ def _join(request, invitation, token):
     if request.method == "POST":
         try:
             joined = invitations.invitation_join(
-                invitation=invitation, user=request.user, request=request
+                invitation=invitation, user=request.user, **client_of(request)
             )
         except InvitationError as error:
             return _problem(request, error)

@@ -22,7 +22,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -168,7 +167,8 @@ def invitation_create(
     organization: Organization,
     role: str = Membership.Role.MEMBER,
     invited_by: User | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
     limited: bool = True,
 ) -> Invitation:
     """Invite `email` to `organization` with `role` and email them; return the invitation.
@@ -186,8 +186,6 @@ def invitation_create(
     email = _email_validate(email)
     if role not in Membership.Role.values:
         raise _error("invalid_role")
-    if invited_by is None and request is not None and request.user.is_authenticated:
-        invited_by = request.user
     if Membership.objects.filter(organization=organization, user__email=email).exists():
         raise _error("already_member", email=email, organization=organization.name)
     if limited:
@@ -206,7 +204,7 @@ def invitation_create(
     invitation.save()
     invitation.token = token
     security_event_record(
-        kind=SecurityEvent.Kind.INVITATION_SENT, request=request, actor=invited_by,
+        kind=SecurityEvent.Kind.INVITATION_SENT, ip=ip, user_agent=user_agent, actor=invited_by,
         organization=organization, email=email, role=role, invitation=invitation.pk,
         replaced=replaced,
     )
@@ -216,11 +214,17 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_resend(
-    *, invitation: Invitation, request: HttpRequest | None = None, limited: bool = True
+    *,
+    invitation: Invitation,
+    actor: User | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+    limited: bool = True,
 ) -> Invitation:
     """Email the invitation again with a new link and expiry; the old link stops working.
 
-    `limited` as for invitation_create."""
+    `actor` is who resends it (None: an operator's command); `limited` as for
+    invitation_create."""
     invitation = Invitation.objects.select_for_update().select_related("organization").get(
         pk=invitation.pk
     )
@@ -234,7 +238,7 @@ def invitation_resend(
     invitation.save(update_fields=["token_hash", "expires_at"])
     invitation.token = token
     security_event_record(
-        kind=SecurityEvent.Kind.INVITATION_SENT, request=request,
+        kind=SecurityEvent.Kind.INVITATION_SENT, ip=ip, user_agent=user_agent, actor=actor,
         organization=invitation.organization, email=invitation.email, role=invitation.role,
         invitation=invitation.pk, resent=True,
     )
@@ -243,8 +247,16 @@ def invitation_resend(
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, request: HttpRequest | None = None) -> None:
-    """Withdraw a pending invitation; its link stops working. Revoking twice is harmless."""
+def invitation_revoke(
+    *,
+    invitation: Invitation,
+    actor: User | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> None:
+    """Withdraw a pending invitation; its link stops working. Revoking twice is harmless.
+
+    `actor` is who withdraws it (None: an operator)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise _error("used")
@@ -253,7 +265,7 @@ def invitation_revoke(*, invitation: Invitation, request: HttpRequest | None = N
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     security_event_record(
-        kind=SecurityEvent.Kind.INVITATION_REVOKED, request=request,
+        kind=SecurityEvent.Kind.INVITATION_REVOKED, ip=ip, user_agent=user_agent, actor=actor,
         organization=invitation.organization, email=invitation.email, invitation=invitation.pk,
     )
 
@@ -280,7 +292,8 @@ def invitation_accept(
     invitation: Invitation,
     full_name: str,
     password: str | None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> User:
     """Create the account of the invitation's email, with its membership; single use.
 
@@ -313,7 +326,8 @@ def invitation_accept(
     invitation.accepted_at = now
     invitation.save(update_fields=["accepted_at"])
     security_event_record(
-        kind=SecurityEvent.Kind.ACCOUNT_CREATED, request=request, actor=user, subject=user,
+        kind=SecurityEvent.Kind.ACCOUNT_CREATED, ip=ip, user_agent=user_agent, actor=user,
+        subject=user,
         organization=invitation.organization, invitation=invitation.pk, role=invitation.role,
     )
 
@@ -336,7 +350,7 @@ def invitation_accept(
 
 @transaction.atomic
 def invitation_join(
-    *, invitation: Invitation, user: User, request: HttpRequest | None = None
+    *, invitation: Invitation, user: User, ip: str | None = None, user_agent: str = ""
 ) -> bool:
     """Add `user`, the signed-in owner of the invited address, to its organization; single use.
 
@@ -361,7 +375,7 @@ def invitation_join(
     invitation.save(update_fields=["accepted_at"])
     if created:
         security_event_record(
-            kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, request=request, actor=user,
+            kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, ip=ip, user_agent=user_agent, actor=user,
             subject=user, organization=invitation.organization, role=invitation.role,
             invitation=invitation.pk,
         )

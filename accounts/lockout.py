@@ -15,7 +15,9 @@ from django.db.models import Q, Sum
 from django.shortcuts import render
 
 from accounts.events import security_event_record
+from accounts.forms import SignInForm
 from accounts.models import SecurityEvent, User, normalize_email
+from core.http import client_of
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-ins. For your security, signing in with this email is paused "
@@ -55,14 +57,13 @@ def lockout_record(request, email: str) -> None:
     """A refused sign-in of a locked-out email, for the member's organizations' Activity."""
     security_event_record(
         kind=SecurityEvent.Kind.SIGNIN_LOCKED,
-        request=request,
+        **client_of(request),
+        actor=request.user if request.user.is_authenticated else None,
         subject=User.objects.filter(email=normalize_email(email)).first(),
     )
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    from accounts.forms import SignInForm
-
     lockout_record(request, username_from_request(request, credentials))
     # An unbound form: binding it would run authenticate() again.
     form = SignInForm(request, initial={"email": username_from_request(request, credentials)})

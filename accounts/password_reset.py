@@ -24,7 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.emails import send_email
 from accounts.models import PasswordResetRequest, User, normalize_email
 from accounts.services import user_password_change
-from backstage.client_ip import client_ip
+from organizations.sso import enterprise_login_mandatory
 
 RESET_LIMIT_WINDOW = timedelta(hours=1)
 RESETS_PER_EMAIL = 3
@@ -74,22 +74,14 @@ def password_reset_url(user: User) -> str:
     )
 
 
-def _enterprise_login_required(email: str) -> bool:
-    # Imported here: organizations.sso pulls in the SAML library, which nothing else here needs.
-    from organizations.sso import enterprise_login_mandatory
-
-    return enterprise_login_mandatory(email)
-
-
 @transaction.atomic
-def password_reset_request(*, email: str, request: HttpRequest) -> None:
+def password_reset_request(*, email: str, ip: str | None) -> None:
     """Email a reset link to `email` when it is an active account's and no limit is reached.
 
     Returns nothing and raises nothing about the account: the caller answers the same way
     whatever happened here.
     """
     email = normalize_email(email)
-    ip = client_ip(request) or None
     now = timezone.now()
     since = now - RESET_LIMIT_WINDOW
     PasswordResetRequest.objects.filter(created_at__lt=since).delete()
@@ -101,7 +93,7 @@ def password_reset_request(*, email: str, request: HttpRequest) -> None:
     if ip and recent.filter(ip_address=ip).count() >= RESETS_PER_IP:
         return
     PasswordResetRequest.objects.create(email=email, ip_address=ip, created_at=now)
-    if user is None or _enterprise_login_required(email):
+    if user is None or enterprise_login_mandatory(email):
         return
     context = {"user": user, "url": password_reset_url(user)}
     # After commit, and robust: a mail server error must not turn into an error page that
@@ -126,7 +118,7 @@ def password_reset_complete(
     user = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
     if user is None or not password_reset_tokens.check_token(user, token):
         raise PasswordResetError(ERRORS["invalid"], code="invalid")
-    if _enterprise_login_required(user.email):
+    if enterprise_login_mandatory(user.email):
         raise PasswordResetError(ERRORS["sso"], code="sso")
     user_password_change(user=user, password=password, request=request, via="reset")
     return user

@@ -14,6 +14,7 @@ from accounts.password_reset import (
     password_reset_request,
     password_reset_tokens,
 )
+from core.http import client_ip
 
 
 @login_not_required
@@ -22,7 +23,7 @@ def password_reset(request):
         request.POST or None, initial={"email": request.GET.get("email", "")[:254]}
     )
     if request.method == "POST" and form.is_valid():
-        password_reset_request(email=form.cleaned_data["email"], request=request)
+        password_reset_request(email=form.cleaned_data["email"], ip=client_ip(request) or None)
         # One answer whatever happened, so that the page tells nobody which emails exist.
         return redirect("accounts:password-reset-sent")
     return render(request, "accounts/password_reset.html", {"form": form})

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
+from core.http import client_of
 from mfa.models import RememberedBrowser
 from mfa.trust import remembered_browsers_forget
 
@@ -25,8 +26,10 @@ def user_sessions_end(
     user.save(update_fields=["security_stamp"])
     if keep_current and request is not None:
         update_session_auth_hash(request, user)
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
     security_event_record(
-        kind=SecurityEvent.Kind.SESSIONS_ENDED, request=request, actor=actor, subject=user
+        kind=SecurityEvent.Kind.SESSIONS_ENDED, **client_of(request), actor=actor, subject=user
     )
 
 
@@ -57,7 +60,7 @@ def user_password_change(
     user_sessions_end(user=user, request=request, keep_current=keep_current, actor=user)
     forgotten = remembered_browsers_forget(user=user)
     security_event_record(
-        kind=SecurityEvent.Kind.PASSWORD_CHANGED, request=request, actor=user, subject=user,
+        kind=SecurityEvent.Kind.PASSWORD_CHANGED, **client_of(request), actor=user, subject=user,
         via=via, browsers_forgotten=forgotten,
     )
     context = {
@@ -78,7 +81,7 @@ def remembered_browser_revoke(*, user: User, browser_id: int, request: HttpReque
     deleted, _ = RememberedBrowser.objects.filter(user=user, pk=browser_id).delete()
     if deleted:
         security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
+            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, **client_of(request), actor=user,
             subject=user, browsers=deleted,
         )
     return bool(deleted)
@@ -89,7 +92,7 @@ def remembered_browsers_revoke(*, user: User, request: HttpRequest) -> int:
     deleted = remembered_browsers_forget(user=user)
     if deleted:
         security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
+            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, **client_of(request), actor=user,
             subject=user, browsers=deleted,
         )
     return deleted

@@ -1,11 +1,10 @@
-"""Personal settings (SPEC journey 7): name, phone, authenticator app, password, remembered
-browsers, sessions.
+"""Personal settings (SPEC journey 7): the page, name, password, remembered browsers,
+sessions. The pages that change the phone or the authenticator app are mfa's
+(mfa.settings_views).
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
 in, and a half-finished sign-in (password without the code) is not signed in.
 """
-
-import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +12,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -26,35 +24,11 @@ from accounts.services import (
     user_password_change,
     user_sessions_end,
 )
-from accounts.settings_forms import AuthenticatorSetupForm, FullNameForm, PhoneCodeForm
+from accounts.settings_forms import FullNameForm
 from accounts.user_agents import browser_label
-from mfa.authenticator import (
-    AuthenticatorError,
-    authenticator_device,
-    authenticator_qr_svg,
-    authenticator_remove,
-    authenticator_secret,
-    authenticator_setup_confirm,
-    authenticator_setup_pending,
-    authenticator_setup_start,
-)
-from mfa.codes import CodeError, seconds_until_resend
-from mfa.forms import PhoneForm
+from mfa.authenticator import authenticator_device
 from mfa.models import RememberedBrowser, SmsDevice
-from mfa.phone_change import (
-    phone_change_confirm,
-    phone_change_pending,
-    phone_change_resend,
-    phone_change_start,
-    phone_masked,
-)
-from mfa.webhooks import code_delivery_failure
-
-# Binds the code of a phone change to this session, as a sign-in attempt binds its code.
-PHONE_CHANGE_ATTEMPT = "phone_change_attempt"
-# The authenticator app being set up in this session: only this session shows its key and
-# may confirm it.
-AUTHENTICATOR_SETUP = "authenticator_setup"
+from mfa.phone_change import phone_masked
 
 
 def _remembered_browsers(request) -> list[dict]:
@@ -125,137 +99,6 @@ def password_change(request):
         "Your password has been changed. You were signed out on every other browser.",
     )
     return redirect("accounts:settings")
-
-
-def phone_change(request):
-    form = PhoneForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        attempt = secrets.token_urlsafe(32)
-        try:
-            phone_change_start(
-                user=request.user, number=form.cleaned_data["phone"], attempt=attempt,
-                request=request,
-            )
-        except CodeError as error:
-            form.add_error(None, error.message)
-        else:
-            request.session[PHONE_CHANGE_ATTEMPT] = attempt
-            return redirect("accounts:settings-phone-code")
-    device = SmsDevice.objects.filter(user=request.user, confirmed=True).first()
-    return render(
-        request,
-        "accounts/settings_phone.html",
-        {"form": form, "phone": phone_masked(device.number if device else "")},
-    )
-
-
-def _phone_change_state(request):
-    attempt = request.session.get(PHONE_CHANGE_ATTEMPT)
-    device = phone_change_pending(user=request.user) if attempt else None
-    return (attempt, device) if device is not None else None
-
-
-def phone_change_code(request):
-    state = _phone_change_state(request)
-    if state is None:
-        return redirect("accounts:settings-phone")
-    attempt, device = state
-    form = PhoneCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            phone_change_confirm(
-                device=device, attempt=attempt, code=form.cleaned_data["code"], request=request
-            )
-        except CodeError as error:
-            form.add_error("code", error.message)
-        else:
-            del request.session[PHONE_CHANGE_ATTEMPT]
-            messages.success(request, "Your phone number has been changed.")
-            return redirect("accounts:settings")
-    return render(
-        request,
-        "accounts/settings_phone_code.html",
-        {
-            "form": form,
-            "number_hint": str(device.pending_number)[-2:],
-            "resend_in": seconds_until_resend(device),
-            "undelivered": code_delivery_failure(device),
-        },
-    )
-
-
-@require_POST
-def phone_change_code_resend(request):
-    state = _phone_change_state(request)
-    if state is None:
-        return redirect("accounts:settings-phone")
-    attempt, device = state
-    try:
-        phone_change_resend(device=device, attempt=attempt, request=request)
-    except CodeError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "A new code is on its way.")
-    return redirect("accounts:settings-phone-code")
-
-
-@require_POST
-def authenticator_begin(request):
-    try:
-        device = authenticator_setup_start(user=request.user)
-    except AuthenticatorError as error:
-        messages.error(request, error.message)
-        return redirect("accounts:settings")
-    request.session[AUTHENTICATOR_SETUP] = device.pk
-    return redirect("accounts:settings-authenticator")
-
-
-# The page shows the secret key: no cache, shared or private, may keep it.
-@never_cache
-def authenticator_setup(request):
-    device = authenticator_setup_pending(
-        user=request.user, device_id=request.session.get(AUTHENTICATOR_SETUP)
-    )
-    if device is None:
-        return redirect("accounts:settings")
-    form = AuthenticatorSetupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            authenticator_setup_confirm(
-                device=device, code=form.cleaned_data["code"], request=request
-            )
-        except (CodeError, AuthenticatorError) as error:
-            form.add_error("code", error.message)
-        else:
-            del request.session[AUTHENTICATOR_SETUP]
-            messages.success(
-                request, "Your authenticator app is set up. Signing in now asks for its code."
-            )
-            return redirect("accounts:settings")
-    return render(
-        request,
-        "accounts/settings_authenticator.html",
-        {
-            "form": form,
-            "qr_code": authenticator_qr_svg(device),
-            "key": authenticator_secret(device),
-        },
-    )
-
-
-def authenticator_removal(request):
-    device = authenticator_device(request.user)
-    if device is None:
-        return redirect("accounts:settings")
-    if request.method == "POST":
-        authenticator_remove(user=request.user, request=request)
-        messages.success(
-            request,
-            "Your authenticator app has been removed. Signing in now sends a code by text "
-            "message.",
-        )
-        return redirect("accounts:settings")
-    return render(request, "accounts/settings_authenticator_remove.html", {"device": device})
 
 
 @require_POST

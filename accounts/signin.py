@@ -23,6 +23,7 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
+from core.http import client_of
 
 PENDING_KEY = "signin_pending"
 METHOD_KEY = "signin_method"
@@ -95,7 +96,7 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
         kind=SecurityEvent.Kind.SSO_SIGNIN
         if method == Method.SSO
         else SecurityEvent.Kind.SIGNIN_SUCCEEDED,
-        request=request,
+        **client_of(request),
         actor=user,
         subject=user,
         organization=organization,

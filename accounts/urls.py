@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from accounts import invitation_views, password_reset_views, settings_views, views
+from mfa.urls import settings_urlpatterns as mfa_settings_urlpatterns
 
 app_name = "accounts"
 urlpatterns = [
@@ -25,24 +26,8 @@ urlpatterns = [
     path("settings/", settings_views.personal_settings, name="settings"),
     path("settings/name/", settings_views.full_name_change, name="settings-name"),
     path("settings/password/", settings_views.password_change, name="settings-password"),
-    path("settings/phone/", settings_views.phone_change, name="settings-phone"),
-    path("settings/phone/code/", settings_views.phone_change_code, name="settings-phone-code"),
-    path(
-        "settings/phone/code/resend/", settings_views.phone_change_code_resend,
-        name="settings-phone-resend",
-    ),
-    path(
-        "settings/authenticator/", settings_views.authenticator_setup,
-        name="settings-authenticator",
-    ),
-    path(
-        "settings/authenticator/start/", settings_views.authenticator_begin,
-        name="settings-authenticator-start",
-    ),
-    path(
-        "settings/authenticator/remove/", settings_views.authenticator_removal,
-        name="settings-authenticator-remove",
-    ),
+    # The phone and authenticator app pages are mfa's (mfa.settings_views).
+    path("", include(mfa_settings_urlpatterns)),
     path(
         "settings/browsers/<int:browser_id>/forget/", settings_views.remembered_browser_forget,
         name="settings-browser-forget",

@@ -10,15 +10,14 @@ records it.
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.admin import (
+from core.admin import ReadOnlyAdmin, action_confirm
+from mfa.models import SmsDevice, SmsMessage
+from organizations.phone_reset_admin import (
     PHONE_RESET_EXPLANATION,
     PHONE_RESET_QUESTION,
-    ReadOnlyAdmin,
-    action_confirm,
     phone_reset_permitted,
     phones_reset,
 )
-from mfa.models import SmsDevice, SmsMessage
 
 
 @admin.register(SmsDevice)

@@ -15,7 +15,6 @@ import django_otp
 import segno
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -112,10 +111,11 @@ def authenticator_setup_start(*, user: User) -> TOTPDevice:
     )
 
 
-def _code_failed(device: TOTPDevice, request: HttpRequest, *, reason: str) -> None:
+def _code_failed(device: TOTPDevice, *, ip: str | None, user_agent: str, reason: str) -> None:
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
-        request=request,
+        ip=ip,
+        user_agent=user_agent,
         actor=device.user,
         subject=device.user,
         factor="totp",
@@ -123,9 +123,11 @@ def _code_failed(device: TOTPDevice, request: HttpRequest, *, reason: str) -> No
     )
 
 
-def authenticator_code_malformed(*, device: TOTPDevice, request: HttpRequest) -> None:
+def authenticator_code_malformed(
+    *, device: TOTPDevice, ip: str | None, user_agent: str
+) -> None:
     """Record a code that could not be one (letters, too short): a try like any other."""
-    _code_failed(device, request, reason="format")
+    _code_failed(device, ip=ip, user_agent=user_agent, reason="format")
 
 
 def _code_at(device: TOTPDevice, t: int) -> str:
@@ -133,7 +135,9 @@ def _code_at(device: TOTPDevice, t: int) -> str:
     return f"{hotp(device.bin_key, t, device.digits):0{device.digits}d}"
 
 
-def authenticator_verify(*, device: TOTPDevice, code: str, request: HttpRequest) -> TOTPDevice:
+def authenticator_verify(
+    *, device: TOTPDevice, code: str, ip: str | None, user_agent: str
+) -> TOTPDevice:
     """Return the device once `code` (6 digits) is right for it; else raise CodeError.
 
     django_otp.verify_token locks the device row, so a code is accepted once: of two
@@ -141,7 +145,7 @@ def authenticator_verify(*, device: TOTPDevice, code: str, request: HttpRequest)
     """
     allowed, info = device.verify_is_allowed()
     if not allowed:
-        _code_failed(device, request, reason="throttled")
+        _code_failed(device, ip=ip, user_agent=user_agent, reason="throttled")
         wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
         raise CodeError(
             f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
@@ -156,12 +160,12 @@ def authenticator_verify(*, device: TOTPDevice, code: str, request: HttpRequest)
             "This authenticator app is no longer set up on your account.", code="removed"
         )
     if last_t >= 0 and constant_time_compare(code, _code_at(device, last_t)):
-        _code_failed(device, request, reason="reused")
+        _code_failed(device, ip=ip, user_agent=user_agent, reason="reused")
         raise CodeError(
             "This code was already used. Wait for the app to show a new one, then enter it.",
             code="reused",
         )
-    _code_failed(device, request, reason="wrong")
+    _code_failed(device, ip=ip, user_agent=user_agent, reason="wrong")
     raise CodeError(
         "That code isn't right. Enter the code that your authenticator app shows now for "
         "Backstage.",
@@ -184,7 +188,7 @@ def _email(user: User, *, added: bool) -> None:
 
 
 def authenticator_setup_confirm(
-    *, device: TOTPDevice, code: str, request: HttpRequest
+    *, device: TOTPDevice, code: str, ip: str | None, user_agent: str
 ) -> TOTPDevice:
     """With a right code from the app, the set-up `device` becomes the member's app.
 
@@ -192,7 +196,7 @@ def authenticator_setup_confirm(
     (throttling) even though nothing else changes.
     """
     user = device.user
-    device = authenticator_verify(device=device, code=code, request=request)
+    device = authenticator_verify(device=device, code=code, ip=ip, user_agent=user_agent)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         confirmed = TOTPDevice.objects.filter(pk=device.pk, confirmed=False).update(
@@ -204,7 +208,8 @@ def authenticator_setup_confirm(
             )
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         security_event_record(
-            kind=SecurityEvent.Kind.AUTHENTICATOR_SET, request=request, actor=user, subject=user
+            kind=SecurityEvent.Kind.AUTHENTICATOR_SET, ip=ip, user_agent=user_agent, actor=user,
+            subject=user,
         )
         _email(user, added=True)
     device.confirmed = True
@@ -212,7 +217,7 @@ def authenticator_setup_confirm(
 
 
 @transaction.atomic
-def authenticator_remove(*, user: User, request: HttpRequest) -> bool:
+def authenticator_remove(*, user: User, ip: str | None, user_agent: str) -> bool:
     """Remove the member's authenticator app at their own request; False if they had none.
 
     Sign-ins then send a code by text message again.
@@ -220,7 +225,8 @@ def authenticator_remove(*, user: User, request: HttpRequest) -> bool:
     if not authenticators_delete(user=user):
         return False
     security_event_record(
-        kind=SecurityEvent.Kind.AUTHENTICATOR_REMOVED, request=request, actor=user, subject=user
+        kind=SecurityEvent.Kind.AUTHENTICATOR_REMOVED, ip=ip, user_agent=user_agent, actor=user,
+        subject=user,
     )
     _email(user, added=False)
     return True

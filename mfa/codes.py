@@ -18,7 +18,6 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
-from backstage.client_ip import client_ip
 from mfa.models import SmsDevice
 from mfa.sending import SmsNotAllowed, sms_send
 from mfa.sms import SmsDeliveryError
@@ -50,7 +49,7 @@ def seconds_until_resend(device: SmsDevice) -> int:
     return max(1, int((info["next_generation_at"] - timezone.now()).total_seconds()) + 1)
 
 
-def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> None:
+def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None) -> None:
     """Send a fresh code for `attempt` to `to`; the previous code of the device dies."""
     user = device.user
     with transaction.atomic():
@@ -78,7 +77,7 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
             ]
         )
     try:
-        sms_send(user=user, to=to, body=code_message(code), ip=client_ip(request))
+        sms_send(user=user, to=to, body=code_message(code), ip=ip)
     except SmsNotAllowed as refusal:
         # Nothing went out: let them correct the number at once.
         SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
@@ -89,7 +88,9 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, request) -> N
         raise CodeError(failure.user_message, code="delivery") from None
 
 
-def code_verify(*, device: SmsDevice, attempt: str, code: str, request) -> SmsDevice:
+def code_verify(
+    *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str
+) -> SmsDevice:
     """Return the device once `code` is right for `attempt`; else raise CodeError saying why.
 
     django_otp.verify_token locks the device row, so of two requests racing with the
@@ -107,7 +108,8 @@ def code_verify(*, device: SmsDevice, attempt: str, code: str, request) -> SmsDe
         return verified
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
-        request=request,
+        ip=ip,
+        user_agent=user_agent,
         actor=device.user,
         subject=device.user,
     )

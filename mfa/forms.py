@@ -134,3 +134,15 @@ class AuthenticatorCodeForm(CodeForm):
     def code_malformed(self) -> bool:
         """A code was typed that cannot be one (letters, too short, too long)."""
         return self.has_error("code") and not self.has_error("code", "required")
+
+
+class PhoneCodeForm(CodeForm):
+    """The code sent to a new number; a settings change remembers no browser."""
+
+    remember = None
+
+
+class AuthenticatorSetupForm(AuthenticatorCodeForm):
+    """The first code from a new authenticator app; a settings change remembers no browser."""
+
+    remember = None

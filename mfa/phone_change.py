@@ -7,7 +7,6 @@ and the other way round. Until that code is entered the number on file stays the
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
@@ -23,11 +22,11 @@ def phone_masked(number) -> str:
     return f"•••• •• {str(number)[-2:]}" if number else "No phone"
 
 
-def phone_change_start(*, user, number: PhoneNumber, attempt: str, request: HttpRequest) -> None:
+def phone_change_start(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:
     """Send a code for `attempt` to `number`, which becomes the phone once the code is entered."""
     if SmsDevice.objects.filter(user=user, confirmed=True, number=number).exists():
         raise CodeError("This is already your phone number.", code="same_number")
-    phone_code_request(user=user, number=number, attempt=attempt, request=request)
+    phone_code_request(user=user, number=number, attempt=attempt, ip=ip)
 
 
 def phone_change_pending(*, user) -> SmsDevice | None:
@@ -37,12 +36,12 @@ def phone_change_pending(*, user) -> SmsDevice | None:
     ).first()
 
 
-def phone_change_resend(*, device: SmsDevice, attempt: str, request: HttpRequest) -> None:
-    code_send(device=device, attempt=attempt, to=device.pending_number, request=request)
+def phone_change_resend(*, device: SmsDevice, attempt: str, ip: str | None) -> None:
+    code_send(device=device, attempt=attempt, to=device.pending_number, ip=ip)
 
 
 def phone_change_confirm(
-    *, device: SmsDevice, attempt: str, code: str, request: HttpRequest
+    *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str
 ) -> SmsDevice:
     """With the right code for `attempt`, the waiting number becomes the member's phone.
 
@@ -50,12 +49,14 @@ def phone_change_confirm(
     member is told by email, so that a change they did not make does not go unnoticed.
     """
     first_phone = not device.confirmed
-    device = code_verify(device=device, attempt=attempt, code=code, request=request)
+    device = code_verify(
+        device=device, attempt=attempt, code=code, ip=ip, user_agent=user_agent
+    )
     if not device.pending_number:
         # Only a code sent to the number on file leaves nothing waiting, and
         # phone_change_start never sends one; refuse rather than confirm nothing.
         raise CodeError("This code can no longer be used. Start again.", code="no_change")
-    device = phone_confirm(device=device, request=request)
+    device = phone_confirm(device=device, ip=ip, user_agent=user_agent)
     user = device.user
     context = {
         "user": user,

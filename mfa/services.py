@@ -1,5 +1,4 @@
 from django.db import transaction
-from django.http import HttpRequest
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
@@ -9,15 +8,15 @@ from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 
 
-def phone_code_request(*, user, number: PhoneNumber, attempt: str, request: HttpRequest) -> None:
+def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:
     """Send a code to a number that is not on file yet (first enrollment or a change)."""
     device, _ = SmsDevice.objects.get_or_create(
         user=user, defaults={"name": "Mobile phone", "confirmed": False}
     )
-    code_send(device=device, attempt=attempt, to=number, request=request)
+    code_send(device=device, attempt=attempt, to=number, ip=ip)
 
 
-def phone_confirm(*, device: SmsDevice, request: HttpRequest) -> SmsDevice:
+def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsDevice:
     """After a verified code: the number it was sent to becomes the member's phone."""
     if not device.pending_number:
         return device
@@ -31,7 +30,8 @@ def phone_confirm(*, device: SmsDevice, request: HttpRequest) -> SmsDevice:
             remembered_browsers_forget(user=device.user)
         security_event_record(
             kind=SecurityEvent.Kind.PHONE_CHANGED if changed else SecurityEvent.Kind.PHONE_SET,
-            request=request,
+            ip=ip,
+            user_agent=user_agent,
             actor=device.user,
             subject=device.user,
         )

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
+from core.http import client_ip
 from mfa.authenticator import authenticator_set_up
 from mfa.codes import CodeError, code_send
 from mfa.models import SmsDevice
@@ -34,7 +35,9 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
     if device is None:
         return redirect("mfa:enroll")
     try:
-        code_send(device=device, attempt=pending.attempt, to=device.number, request=request)
+        code_send(
+            device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)
+        )
     except CodeError as error:
         # Also during the cooldown: the code sent moments ago was for an earlier sign-in
         # and won't work here, so say when a new one can be asked for.

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, token_hash
-from backstage.client_ip import client_ip
+from core.http import client_ip, client_of
 from mfa.models import RememberedBrowser
 
 
@@ -37,7 +37,8 @@ def remembered_browser_grant(*, user, request: HttpRequest, response: HttpRespon
         samesite="Lax",
     )
     security_event_record(
-        kind=SecurityEvent.Kind.BROWSER_REMEMBERED, request=request, actor=user, subject=user
+        kind=SecurityEvent.Kind.BROWSER_REMEMBERED, **client_of(request), actor=user,
+        subject=user,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mfa import views, webhooks
+from mfa import settings_views, views, webhooks
 
 app_name = "mfa"
 urlpatterns = [
@@ -10,4 +10,27 @@ urlpatterns = [
     path("signin/app/", views.authenticator, name="authenticator"),
     path("signin/app/sms/", views.authenticator_sms, name="authenticator-sms"),
     path("sms/status/", webhooks.twilio_status, name="sms-status"),
+]
+
+# mfa's pages of personal settings, included by accounts.urls under the "accounts" namespace:
+# they are pages of the one personal settings area (accounts:settings-phone, ...).
+settings_urlpatterns = [
+    path("settings/phone/", settings_views.phone_change, name="settings-phone"),
+    path("settings/phone/code/", settings_views.phone_change_code, name="settings-phone-code"),
+    path(
+        "settings/phone/code/resend/", settings_views.phone_change_code_resend,
+        name="settings-phone-resend",
+    ),
+    path(
+        "settings/authenticator/", settings_views.authenticator_setup,
+        name="settings-authenticator",
+    ),
+    path(
+        "settings/authenticator/start/", settings_views.authenticator_begin,
+        name="settings-authenticator-start",
+    ),
+    path(
+        "settings/authenticator/remove/", settings_views.authenticator_removal,
+        name="settings-authenticator-remove",
+    ),
 ]

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
 from accounts.signin import Method, signin_complete, signin_pending
+from core.http import client_ip, client_of
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
@@ -77,7 +78,7 @@ def enroll(request, user, pending):
                 user=user,
                 number=form.cleaned_data["phone"],
                 attempt=pending.attempt,
-                request=request,
+                ip=client_ip(request),
             )
         except CodeError as error:
             form.add_error(None, error.message)
@@ -98,12 +99,12 @@ def verify(request, user, pending):
                 device=device,
                 attempt=pending.attempt,
                 code=form.cleaned_data["code"],
-                request=request,
+                **client_of(request),
             )
         except CodeError as error:
             form.add_error("code", error.message)
         else:
-            device = phone_confirm(device=device, request=request)
+            device = phone_confirm(device=device, **client_of(request))
             return _signed_in(
                 request, user, pending, device,
                 method=Method.SMS, remember=form.cleaned_data["remember"],
@@ -136,7 +137,7 @@ def resend(request, user, pending):
             device=device,
             attempt=pending.attempt,
             to=_sign_in_number(device),
-            request=request,
+            ip=client_ip(request),
         )
     except CodeError as error:
         messages.error(request, error.message)
@@ -155,7 +156,7 @@ def authenticator(request, user, pending):
         if form.is_valid():
             try:
                 device = authenticator_verify(
-                    device=device, code=form.cleaned_data["code"], request=request
+                    device=device, code=form.cleaned_data["code"], **client_of(request)
                 )
             except CodeError as error:
                 form.add_error("code", error.message)
@@ -165,7 +166,7 @@ def authenticator(request, user, pending):
                     method=Method.TOTP, remember=form.cleaned_data["remember"],
                 )
         elif form.code_malformed:
-            authenticator_code_malformed(device=device, request=request)
+            authenticator_code_malformed(device=device, **client_of(request))
     return render(request, "mfa/authenticator.html", {"form": form})
 
 

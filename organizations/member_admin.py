@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
+from core.http import client_of
 from organizations.members import membership_add, membership_remove, membership_role_change
 from organizations.models import Membership, Workspace
 
@@ -81,15 +82,15 @@ def memberships_save(*, request, formset) -> None:
     for form in added:
         formset.new_objects.append(membership_add(
             actor=request.user, organization=organization, user=form.cleaned_data["user"],
-            role=form.cleaned_data["role"], request=request,
+            role=form.cleaned_data["role"], **client_of(request),
         ))
     for form in promoted + demoted:
         formset.changed_objects.append((membership_role_change(
             actor=request.user, membership=form.instance, role=form.cleaned_data["role"],
-            request=request,
+            **client_of(request),
         ), ["role"]))
     for membership in removed:
-        membership_remove(actor=request.user, membership=membership, request=request)
+        membership_remove(actor=request.user, membership=membership, **client_of(request))
         formset.deleted_objects.append(membership)
 
 

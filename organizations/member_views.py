@@ -21,6 +21,7 @@ from accounts.invitations import (
     invitation_revoke,
 )
 from accounts.models import Invitation
+from core.http import client_of
 from mfa.models import SmsDevice
 from organizations.member_forms import InviteForm, MemberSearchForm, RoleForm
 from organizations.members import (
@@ -135,7 +136,7 @@ def member_invite(request, slug):
         try:
             invitation = invitation_create(
                 email=form.cleaned_data["email"], organization=organization,
-                role=form.cleaned_data["role"], invited_by=request.user, request=request,
+                role=form.cleaned_data["role"], invited_by=request.user, **client_of(request),
             )
         except InvitationError as error:
             form.add_error("email", error.message)
@@ -184,7 +185,7 @@ def member_role(request, slug, member_id):
     try:
         membership = membership_role_change(
             actor=request.user, membership=membership, role=form.cleaned_data["role"],
-            request=request,
+            **client_of(request),
         )
     except MemberError as error:
         messages.error(request, error.message)
@@ -204,7 +205,7 @@ def member_remove(request, slug, member_id):
             "is_self": membership.user_id == request.user.pk,
         })
     try:
-        membership_remove(actor=request.user, membership=membership, request=request)
+        membership_remove(actor=request.user, membership=membership, **client_of(request))
     except MemberError as error:
         messages.error(request, error.message)
         return redirect(_members_url(organization))
@@ -225,7 +226,7 @@ def invitation_resend_view(request, slug, invitation_id):
     organization = _admin_membership(request, slug).organization
     invitation = _pending_invitation(organization, invitation_id)
     try:
-        invitation_resend(invitation=invitation, request=request)
+        invitation_resend(invitation=invitation, actor=request.user, **client_of(request))
     except InvitationError as error:
         messages.error(request, error.message)
     else:
@@ -238,7 +239,7 @@ def invitation_revoke_view(request, slug, invitation_id):
     organization = _admin_membership(request, slug).organization
     invitation = _pending_invitation(organization, invitation_id)
     try:
-        invitation_revoke(invitation=invitation, request=request)
+        invitation_revoke(invitation=invitation, actor=request.user, **client_of(request))
     except InvitationError as error:
         messages.error(request, error.message)
     else:

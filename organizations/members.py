@@ -16,6 +16,7 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
+from core.http import client_of
 from mfa.authenticator import authenticators_delete
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
@@ -92,7 +93,7 @@ def member_phone_reset(
     user_sessions_end(user=member, request=request, actor=actor)
     forgotten = remembered_browsers_forget(user=member)
     security_event_record(
-        kind=SecurityEvent.Kind.PHONE_REMOVED, request=request, actor=actor, subject=member,
+        kind=SecurityEvent.Kind.PHONE_REMOVED, **client_of(request), actor=actor, subject=member,
         organization=organization, number_ending=number_ending, browsers_forgotten=forgotten,
         authenticator_removed=authenticator_removed,
     )
@@ -148,7 +149,12 @@ def _last_admin_check(membership: Membership, *, other_admins: bool) -> None:
 
 @transaction.atomic
 def membership_role_change(
-    *, actor: User, membership: Membership, role: str, request: HttpRequest | None = None
+    *,
+    actor: User,
+    membership: Membership,
+    role: str,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> Membership:
     """Give `membership` the `role`; the organization always keeps at least one admin."""
     _manage_check(actor=actor, organization=membership.organization)
@@ -163,7 +169,7 @@ def membership_role_change(
     previous, current.role = current.role, role
     current.save(update_fields=["role"])
     security_event_record(
-        kind=SecurityEvent.Kind.ROLE_CHANGED, request=request, actor=actor,
+        kind=SecurityEvent.Kind.ROLE_CHANGED, ip=ip, user_agent=user_agent, actor=actor,
         subject=current.user, organization=current.organization,
         previous_role=previous, role=role,
     )
@@ -172,7 +178,7 @@ def membership_role_change(
 
 @transaction.atomic
 def membership_remove(
-    *, actor: User, membership: Membership, request: HttpRequest | None = None
+    *, actor: User, membership: Membership, ip: str | None = None, user_agent: str = ""
 ) -> None:
     """Take `membership`'s person out of the organization; its last admin cannot go.
 
@@ -186,7 +192,7 @@ def membership_remove(
     _last_admin_check(current, other_admins=other_admins)
     current.delete()
     security_event_record(
-        kind=SecurityEvent.Kind.MEMBER_REMOVED, request=request, actor=actor,
+        kind=SecurityEvent.Kind.MEMBER_REMOVED, ip=ip, user_agent=user_agent, actor=actor,
         subject=current.user, organization=current.organization, role=current.role,
     )
 
@@ -198,7 +204,8 @@ def membership_add(
     organization: Organization,
     user: User,
     role: str = Membership.Role.MEMBER,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> Membership:
     """Add an existing account to `organization` (support staff, from Django admin).
 
@@ -214,8 +221,8 @@ def membership_add(
     if not created:
         raise _error("already_member", name=display_name(user), organization=organization.name)
     security_event_record(
-        kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, request=request, actor=actor, subject=user,
-        organization=organization, role=role,
+        kind=SecurityEvent.Kind.MEMBERSHIP_ADDED, ip=ip, user_agent=user_agent, actor=actor,
+        subject=user, organization=organization, role=role,
     )
     return membership
 

@@ -15,7 +15,7 @@ from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
-from backstage.client_ip import client_ip
+from core.http import client_ip, client_of
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
 from organizations.saml import (
@@ -97,7 +97,9 @@ def sso_acs(request, slug):
         )
     except SsoRefused as refusal:
         security_event_record(
-            kind=SecurityEvent.Kind.SSO_REFUSED, request=request, organization=organization,
+            kind=SecurityEvent.Kind.SSO_REFUSED, **client_of(request),
+            actor=request.user if request.user.is_authenticated else None,
+            organization=organization,
             reason=refusal.code,
         )
         return render(request, "organizations/sso_refused.html",

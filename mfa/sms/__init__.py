@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+# For the type hint only: base.py imports SmsMessage from here, so a real import would be a
+# circle.
 if TYPE_CHECKING:
     from mfa.sms.base import BaseSmsBackend
 

@@ -1,6 +1,6 @@
 from django.test import RequestFactory
 
-from backstage.client_ip import client_ip
+from core.http import client_ip
 
 
 def request_from(remote, forwarded=None):

@@ -8,6 +8,7 @@ import pytest
 from django.test import RequestFactory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.http import client_of
 from mfa.authenticator import (
     AuthenticatorError,
     authenticator_device,
@@ -78,7 +79,7 @@ def test_a_new_set_up_replaces_one_left_unfinished(setup):
 
 
 def test_a_member_with_an_app_removes_it_before_setting_up_another(setup, app_code, request_):
-    authenticator_setup_confirm(device=setup, code=app_code(setup), request=request_)
+    authenticator_setup_confirm(device=setup, code=app_code(setup), **client_of(request_))
     with pytest.raises(AuthenticatorError) as refused:
         authenticator_setup_start(user=setup.user)
     assert refused.value.code == "already_set"
@@ -87,7 +88,7 @@ def test_a_member_with_an_app_removes_it_before_setting_up_another(setup, app_co
 
 def test_only_a_confirmed_device_is_the_members_app(setup, app_code, request_):
     assert authenticator_device(setup.user) is None
-    authenticator_setup_confirm(device=setup, code=app_code(setup), request=request_)
+    authenticator_setup_confirm(device=setup, code=app_code(setup), **client_of(request_))
     assert authenticator_device(setup.user) == setup
 
 
@@ -95,7 +96,7 @@ def test_set_up_replaced_meanwhile_is_not_confirmed(setup, app_code, request_):
     # Another browser of Ada's started again between the code and the confirmation.
     TOTPDevice.objects.filter(pk=setup.pk).update(confirmed=True)
     with pytest.raises(AuthenticatorError) as refused:
-        authenticator_setup_confirm(device=setup, code=app_code(setup), request=request_)
+        authenticator_setup_confirm(device=setup, code=app_code(setup), **client_of(request_))
     assert refused.value.code == "replaced"
 
 
@@ -106,27 +107,27 @@ def test_codes_are_accepted_one_step_either_side_of_the_clock(
 ):
     code = app_code(setup, steps=steps)
     if accepted:
-        assert authenticator_verify(device=setup, code=code, request=request_) == setup
+        assert authenticator_verify(device=setup, code=code, **client_of(request_)) == setup
     else:
         with pytest.raises(CodeError) as refused:
-            authenticator_verify(device=setup, code=code, request=request_)
+            authenticator_verify(device=setup, code=code, **client_of(request_))
         assert refused.value.code == "wrong"
 
 
 def test_a_code_is_used_once_and_so_is_any_older_one(setup, app_code, request_, clock):
     older = app_code(setup, steps=-1)
-    authenticator_verify(device=setup, code=app_code(setup), request=request_)
+    authenticator_verify(device=setup, code=app_code(setup), **client_of(request_))
     setup.refresh_from_db()
     with pytest.raises(CodeError) as refused:
-        authenticator_verify(device=setup, code=app_code(setup), request=request_)
+        authenticator_verify(device=setup, code=app_code(setup), **client_of(request_))
     assert refused.value.code == "reused"
     clock.advance(seconds=1)  # the back-off after a wrong code
     with pytest.raises(CodeError) as refused:
-        authenticator_verify(device=setup, code=older, request=request_)
+        authenticator_verify(device=setup, code=older, **client_of(request_))
     assert refused.value.code == "wrong"
     clock.advance(seconds=2)
     # The next step's code is new.
-    assert authenticator_verify(device=setup, code=app_code(setup, steps=1), request=request_)
+    assert authenticator_verify(device=setup, code=app_code(setup, steps=1), **client_of(request_))
 
 
 def test_a_device_removed_meanwhile_refuses_the_code_without_an_error(
@@ -134,7 +135,7 @@ def test_a_device_removed_meanwhile_refuses_the_code_without_an_error(
 ):
     TOTPDevice.objects.filter(pk=setup.pk).delete()
     with pytest.raises(CodeError) as refused:
-        authenticator_verify(device=setup, code=app_code(setup), request=request_)
+        authenticator_verify(device=setup, code=app_code(setup), **client_of(request_))
     assert refused.value.code == "removed"
 
 
@@ -144,17 +145,17 @@ def test_the_back_off_doubles_with_each_wrong_code_and_a_right_one_resets_it(
     waits = []
     for _ in range(4):
         with pytest.raises(CodeError):
-            authenticator_verify(device=setup, code=wrong_app_code(setup), request=request_)
+            authenticator_verify(device=setup, code=wrong_app_code(setup), **client_of(request_))
         setup.refresh_from_db()
         with pytest.raises(CodeError) as refused:
-            authenticator_verify(device=setup, code=app_code(setup), request=request_)
+            authenticator_verify(device=setup, code=app_code(setup), **client_of(request_))
         waits.append(refused.value.message)
         clock.advance(seconds=10)
     assert settings.OTP_TOTP_THROTTLE_FACTOR == settings.MFA_THROTTLE_FACTOR == 1
     assert [message.split("Wait ")[1].split(" ")[0] for message in waits] == [
         "2", "3", "5", "9"  # 1, 2, 4 and 8 seconds, said rounded up
     ]
-    authenticator_verify(device=setup, code=app_code(setup), request=request_)
+    authenticator_verify(device=setup, code=app_code(setup), **client_of(request_))
     setup.refresh_from_db()
     assert setup.throttling_failure_count == 0
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test import RequestFactory
 
+from core.http import client_ip, client_of
 from mfa import sms
 from mfa.codes import CodeError, code_digest, code_send, code_verify
 from mfa.models import SmsDevice
@@ -24,7 +25,7 @@ def request_():
 def test_codes_are_six_digits_and_differ(device, request_, last_code, clock):
     codes = set()
     for _ in range(5):
-        code_send(device=device, attempt="a", to=device.number, request=request_)
+        code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
         codes.add(last_code())
         clock.advance(seconds=31)
     assert all(len(code) == 6 and code.isdigit() for code in codes)
@@ -32,44 +33,44 @@ def test_codes_are_six_digits_and_differ(device, request_, last_code, clock):
 
 
 def test_only_a_keyed_hash_of_the_code_is_stored(device, request_, last_code):
-    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     device.refresh_from_db()
     assert last_code() not in device.token
     assert device.token == code_digest("a", last_code())
 
 
 def test_code_is_used_once(device, request_, last_code):
-    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     code = last_code()
-    code_verify(device=device, attempt="a", code=code, request=request_)
+    code_verify(device=device, attempt="a", code=code, **client_of(request_))
     with pytest.raises(CodeError) as refused:
-        code_verify(device=device, attempt="a", code=code, request=request_)
+        code_verify(device=device, attempt="a", code=code, **client_of(request_))
     assert refused.value.code == "no_code"
 
 
 def test_code_sent_for_one_attempt_fails_for_another(device, request_, last_code):
-    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     with pytest.raises(CodeError) as refused:
-        code_verify(device=device, attempt="b", code=last_code(), request=request_)
+        code_verify(device=device, attempt="b", code=last_code(), **client_of(request_))
     assert refused.value.code == "wrong"
 
 
 def test_a_new_code_kills_the_previous_one(device, request_, last_code, clock):
-    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     first = last_code()
     clock.advance(seconds=31)
-    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     if first != last_code():
         with pytest.raises(CodeError):
-            code_verify(device=device, attempt="a", code=first, request=request_)
+            code_verify(device=device, attempt="a", code=first, **client_of(request_))
         clock.advance(seconds=2)  # the back-off after that wrong try
-    assert code_verify(device=device, attempt="a", code=last_code(), request=request_)
+    assert code_verify(device=device, attempt="a", code=last_code(), **client_of(request_))
 
 
 def test_country_refusal_sends_nothing_and_leaves_no_cooldown(device, request_, settings):
     settings.SMS_ALLOWED_COUNTRIES = ["GB"]
     with pytest.raises(CodeError):
-        code_send(device=device, attempt="a", to=device.number, request=request_)
+        code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     device.refresh_from_db()
     assert sms.outbox == []
     assert device.token is None and device.last_generated_timestamp is None
@@ -80,7 +81,7 @@ def test_country_refusal_sends_nothing_and_leaves_no_cooldown(device, request_, 
 def test_two_requests_racing_with_the_same_code_exactly_one_wins(enrolled_member, last_code):
     device = SmsDevice.objects.get(user=enrolled_member())
     request_ = RequestFactory().post("/signin/code/")
-    code_send(device=device, attempt="a", to=device.number, request=request_)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     code = last_code()
     start = threading.Barrier(4)
     outcomes = []
@@ -88,7 +89,7 @@ def test_two_requests_racing_with_the_same_code_exactly_one_wins(enrolled_member
     def verify():
         start.wait()
         try:
-            code_verify(device=device, attempt="a", code=code, request=request_)
+            code_verify(device=device, attempt="a", code=code, **client_of(request_))
             outcomes.append("won")
         except CodeError as error:
             outcomes.append(error.code)

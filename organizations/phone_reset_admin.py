@@ -1,0 +1,47 @@
+"""The "Remove user phone" action of Django admin, shared by the user and SMS device admins
+(accounts.admin, mfa.admin): who sees it, its question and explanation, and the loop that
+calls member_phone_reset for each selected person, so admin and the Members page reset a
+phone the same way (STYLE habit 3)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+
+from organizations.members import MemberError, member_phone_reset
+
+
+def phones_reset(modeladmin, request, members) -> None:
+    """Remove the phone of each of `members`, as `request.user`; say what came of it."""
+    done, refused = 0, []
+    for member in members:
+        try:
+            member_phone_reset(actor=request.user, member=member, request=request)
+        except MemberError as error:
+            refused.append(error.message)
+        except PermissionDenied:
+            refused.append(f"You may not remove the phone of {member.email}.")
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(
+            request,
+            f"Removed the phone of {done} {'person' if done == 1 else 'people'}; they were "
+            "signed out everywhere and told by email.",
+            messages.SUCCESS,
+        )
+    for message in refused:
+        modeladmin.message_user(request, message, messages.ERROR)
+
+
+PHONE_RESET_QUESTION = "Remove the phone of these people?"
+PHONE_RESET_EXPLANATION = (
+    "Their phone and authenticator app, if they set one up, are removed. Each is signed out "
+    "of every browser at once, no browser stays remembered for them, and their next sign-in "
+    "asks for a new mobile number. They are told by email. Check first that the request "
+    "really comes from them."
+)
+
+
+def phone_reset_permitted(request) -> bool:
+    """Support staff who may change accounts see "Remove user phone"; whom they may reset is
+    then member_phone_reset's own rule (organizations.permissions)."""
+    return request.user.is_staff and request.user.has_perm("accounts.change_user")
