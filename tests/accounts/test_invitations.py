@@ -1,6 +1,5 @@
 """Journeys 1-2: invitations by email, and creating the password from the link."""
 
-import html
 import re
 import threading
 from datetime import timedelta
@@ -26,7 +25,7 @@ from accounts.invitations import (
 from accounts.models import Invitation, SecurityEvent
 from accounts.signin import METHOD_KEY
 from organizations.models import EmailDomain, EnterpriseLogin, Membership
-from tests.organizations.members_helpers import signed_in
+from tests.helpers import page, signed_in
 
 User = get_user_model()
 
@@ -71,11 +70,6 @@ def link_in(message) -> str:
     match = LINK_PATTERN.search(message.body)
     assert match, message.body
     return match.group(1)
-
-
-def page(response) -> str:
-    """The text of a page as a person reads it (entities such as &#x27; decoded)."""
-    return html.unescape(response.content.decode())
 
 
 def html_part(message) -> str:
