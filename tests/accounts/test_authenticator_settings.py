@@ -1,7 +1,6 @@
 """Setting up and removing an authenticator app in personal settings (SECURITY 14, 26, 27, 30,
 48): who may, what the member sees, what is recorded and told, and where the key never goes."""
 
-import html
 import json
 import logging
 import re
@@ -15,6 +14,7 @@ from accounts.models import SecurityEvent
 from mfa import sms
 from mfa.authenticator import authenticator_secret
 from tests.accounts.test_personal_settings import fully_signed_in
+from tests.helpers import page
 
 SETTINGS = "/settings/"
 START = "/settings/authenticator/start/"
@@ -30,10 +30,6 @@ def ada(enrolled_member, sign_in, client, last_code):
     fully_signed_in(client, sign_in, last_code)
     sms.outbox.clear()
     return user
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def key_on(text: str) -> str:

@@ -1,6 +1,5 @@
 """Invitation emails are limited: per address and organization a day, per organization an hour."""
 
-import html
 
 import pytest
 from django.core import mail
@@ -9,7 +8,7 @@ from django.core.management import call_command
 from accounts.invitations import InvitationError, invitation_create, invitation_resend
 from accounts.models import Invitation
 from organizations.models import Membership
-from tests.organizations.members_helpers import signed_in
+from tests.helpers import page, signed_in
 
 ADDRESS_LIMIT = (
     "grace@example.com has been sent 3 invitations from Acme Events in the last 24 hours. "
@@ -25,10 +24,6 @@ def acme(make_organization):
 @pytest.fixture
 def admin(make_member, acme):
     return make_member("ada@example.com", organization=acme, role=Membership.Role.ADMIN)
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 # The rule -----------------------------------------------------------------------------------

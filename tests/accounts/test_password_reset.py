@@ -15,6 +15,7 @@ from mfa import sms
 from mfa.models import RememberedBrowser
 from organizations.models import EmailDomain, EnterpriseLogin
 from tests.conftest import PASSWORD
+from tests.helpers import page_html as page
 
 RESET = "/password-reset/"
 SENT = "/password-reset/sent/"
@@ -50,10 +51,6 @@ def choose(client, link, password=NEW_PASSWORD, again=None, capture=None):
         return client.post(form_url, data)
     with capture(execute=True):
         return client.post(form_url, data)
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 # Asking for a link --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from accounts.user_agents import browser_label
 from mfa import sms
 from mfa.models import RememberedBrowser, SmsDevice
 from tests.conftest import PASSWORD
+from tests.helpers import page_html as page
 
 SETTINGS = "/settings/"
 NEW_PASSWORD = "purple elephants dance quietly"
@@ -52,10 +53,6 @@ def remembered_browser(user, user_agent="", *, ip="192.0.2.10", token="t", **fie
         user=user, token_hash=f"{token:0>64}", user_agent=user_agent, last_ip=ip,
         last_used_at=now, **fields,
     )
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 # Who may come in ----------------------------------------------------------------------------

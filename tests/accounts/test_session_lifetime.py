@@ -1,6 +1,5 @@
 """How long a signed-in session lasts: 12 hours from the sign-in, an hour idle (SECURITY 23)."""
 
-import html
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from accounts.session_lifetime import (
     session_lifetime_end_by,
     session_lifetime_start,
 )
+from tests.helpers import page
 
 IDLE = "You were signed out after an hour without activity. Sign in again to continue."
 TOO_OLD = "For your security, you are asked to sign in again every 12 hours."
@@ -27,10 +27,6 @@ def signed_in(enrolled_member, sign_in, client, last_code, clock):
     sign_in()
     assert client.post("/signin/code/", {"code": last_code()})["Location"] == "/"
     return client
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 # The rule -----------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from accounts.models import SecurityEvent
 from accounts.signin import METHOD_KEY
 from mfa import sms
 from organizations.models import Membership
-from tests.organizations.members_helpers import signed_in
+from tests.helpers import page_html as page
+from tests.helpers import signed_in
 
 APP_PAGE = "/signin/app/"
 APP_SMS = "/signin/app/sms/"
@@ -36,10 +37,6 @@ def enter_app_code(client, code, remember=False):
     if remember:
         data["remember"] = "on"
     return client.post(APP_PAGE, data)
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 def failed_codes(user) -> list[str]:

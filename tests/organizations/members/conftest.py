@@ -1,6 +1,7 @@
 """Organizations as the Members pages and support tools see them: no enterprise login.
 
-These `acme` and `globex` stand in for the SAML-configured ones of the parent conftest.
+The SAML-configured `acme` and `globex` of the enterprise login tests are in
+tests/organizations/saml/conftest.py.
 """
 
 import pytest

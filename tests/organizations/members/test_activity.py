@@ -7,7 +7,9 @@ import pytest
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from organizations.models import Membership
-from tests.organizations.members_helpers import lands_on_sign_in, signed_in, text
+from tests.helpers import page as text
+from tests.helpers import signed_in
+from tests.organizations.members_helpers import lands_on_sign_in
 
 ADMIN = Membership.Role.ADMIN
 URL = "/organizations/acme-events/activity/"

@@ -5,7 +5,8 @@ import pytest
 
 from accounts.models import SecurityEvent
 from organizations.models import Membership, Workspace
-from tests.organizations.members_helpers import signed_in, text
+from tests.helpers import page as text
+from tests.helpers import signed_in
 
 ADMIN, MEMBER = Membership.Role.ADMIN, Membership.Role.MEMBER
 Kind = SecurityEvent.Kind

@@ -9,7 +9,8 @@ from accounts.invitations import invitation_create
 from accounts.models import Invitation, SecurityEvent
 from mfa.models import RememberedBrowser, SmsDevice, SmsMessage
 from organizations.models import Membership
-from tests.organizations.members_helpers import signed_in, text
+from tests.helpers import page as text
+from tests.helpers import signed_in
 
 Kind = SecurityEvent.Kind
 USERS = "/admin/accounts/user/"

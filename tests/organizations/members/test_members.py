@@ -9,7 +9,9 @@ from accounts.invitations import invitation_revoke
 from accounts.models import Invitation, SecurityEvent, User
 from mfa.models import SmsDevice
 from organizations.models import Membership
-from tests.organizations.members_helpers import lands_on_sign_in, signed_in, text
+from tests.helpers import page as text
+from tests.helpers import signed_in
+from tests.organizations.members_helpers import lands_on_sign_in
 
 ADMIN, MEMBER = Membership.Role.ADMIN, Membership.Role.MEMBER
 URL = "/organizations/acme-events/members/"

@@ -10,7 +10,9 @@ from mfa import sms
 from mfa.models import RememberedBrowser, SmsDevice
 from organizations.members import MemberError, member_phone_reset
 from organizations.models import Membership
-from tests.organizations.members_helpers import lands_on_sign_in, signed_in, text
+from tests.helpers import page as text
+from tests.helpers import signed_in
+from tests.organizations.members_helpers import lands_on_sign_in
 
 ADMIN = Membership.Role.ADMIN
 URL = "/organizations/acme-events/members/"

@@ -6,7 +6,8 @@ import pytest
 
 from mfa.policy import mfa_required
 from organizations.models import Membership
-from tests.organizations.members_helpers import signed_in, text
+from tests.helpers import page as text
+from tests.helpers import signed_in
 
 ENFORCEMENT = datetime.date(2024, 12, 3)
 EVE = datetime.datetime(2024, 12, 2, 23, 59, tzinfo=datetime.UTC)

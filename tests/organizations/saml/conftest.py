@@ -1,3 +1,7 @@
+"""Enterprise login (SAML) test fixtures: test IdPs with their keys, organizations that use
+them, and `SsoTrip`, a browser going to the IdP and back. The IdP itself is tests/saml_idp.py,
+which the browser tests share."""
+
 import base64
 import zlib
 from datetime import datetime

@@ -1,7 +1,6 @@
 """The session that enterprise login opens ends no later than the IdP's SessionNotOnOrAfter,
 and no later than our own limits (12 hours from the sign-in, an hour idle) either."""
 
-import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +8,7 @@ from lxml import etree
 
 from accounts.models import SecurityEvent
 from accounts.session_lifetime import IDP_END_KEY
+from tests.helpers import page
 from tests.saml_idp import NSMAP
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +16,6 @@ pytestmark = pytest.mark.django_db
 IDP_ENDED = "Your organization's sign-in has expired. Sign in again to continue."
 IDLE = "You were signed out after an hour without activity. Sign in again to continue."
 TOO_OLD = "For your security, you are asked to sign in again every 12 hours."
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def assert_signed_out_and_told(client, message):
