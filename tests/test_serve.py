@@ -79,7 +79,7 @@ def status_of(url: str) -> int:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockdatabase_name()[1]
+        return probe.getsockname()[1]
 
 
 def database_name() -> str:
