@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.views import home
 
+# /healthz is answered by backstage.health.HealthCheckMiddleware, before any session is loaded.
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
