@@ -242,13 +242,16 @@ class InvitationStateFilter(admin.SimpleListFilter):
                 ("expired", "Expired")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        return {
-            "pending": queryset.filter(accepted_at=None, revoked_at=None, expires_at__gt=now),
-            "accepted": queryset.exclude(accepted_at=None),
-            "revoked": queryset.exclude(revoked_at=None),
-            "expired": queryset.filter(accepted_at=None, revoked_at=None, expires_at__lte=now),
-        }.get(self.value(), queryset)
+        match self.value():
+            case "pending":
+                return queryset.pending()
+            case "expired":
+                return queryset.expired()
+            case "accepted":
+                return queryset.exclude(accepted_at=None)
+            case "revoked":
+                return queryset.exclude(revoked_at=None)
+        return queryset
 
 
 @admin.register(Invitation)
@@ -265,11 +268,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, invitation):
-        if invitation.accepted_at:
-            return "Accepted"
-        if invitation.revoked_at:
-            return "Revoked"
-        return "Pending" if invitation.expires_at > timezone.now() else "Expired"
+        return invitation.state.capitalize()
 
     # Seen, not edited: a link changes only by being resent or revoked (the actions).
     def has_change_permission(self, request, obj=None):

@@ -88,13 +88,13 @@ def _email_validate(email: str) -> str:
     return email
 
 
+# Why a link that is not pending (Invitation.state) cannot be used.
+_NOT_USABLE = {"accepted": "used", "revoked": "revoked", "expired": "expired"}
+
+
 def _check_usable(invitation: Invitation) -> None:
-    if invitation.accepted_at is not None:
-        raise _error("used")
-    if invitation.revoked_at is not None:
-        raise _error("revoked")
-    if invitation.expires_at <= timezone.now():
-        raise _error("expired")
+    if invitation.state != "pending":
+        raise _error(_NOT_USABLE[invitation.state])
 
 
 def _new_token(invitation: Invitation, *, now: datetime) -> str:
@@ -195,8 +195,8 @@ def invitation_create(
 
     now = timezone.now()
     # One live link per person and organization: a new invitation replaces earlier ones.
-    replaced = Invitation.objects.filter(
-        email=email, organization=organization, accepted_at=None, revoked_at=None,
+    replaced = Invitation.objects.unused().filter(
+        email=email, organization=organization
     ).update(revoked_at=now)
     invitation = Invitation(
         email=email, organization=organization, role=role, invited_by=invited_by,

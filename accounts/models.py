@@ -119,6 +119,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         ).hexdigest()
 
 
+class InvitationQuerySet(models.QuerySet):
+    """What "pending" means, in one place: neither accepted nor revoked, and not expired.
+
+    Invitation.state says the same of one invitation already loaded."""
+
+    def unused(self):
+        """Neither accepted nor revoked, expired or not: the ones a resend can revive."""
+        return self.filter(accepted_at=None, revoked_at=None)
+
+    def pending(self):
+        return self.unused().filter(expires_at__gt=timezone.now())
+
+    def expired(self):
+        return self.unused().filter(expires_at__lte=timezone.now())
+
+
 class Invitation(models.Model):
     email = models.EmailField(max_length=254)
     organization = models.ForeignKey(
@@ -137,6 +153,8 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "email"])]
@@ -145,11 +163,13 @@ class Invitation(models.Model):
         return f"{self.email} → {self.organization}"
 
     @property
-    def is_pending(self) -> bool:
-        return (
-            self.accepted_at is None and self.revoked_at is None
-            and self.expires_at > timezone.now()
-        )
+    def state(self) -> str:
+        """"accepted", "revoked", "expired" or "pending", as InvitationQuerySet reads them."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "pending" if self.expires_at > timezone.now() else "expired"
 
 
 class SecurityEvent(models.Model):

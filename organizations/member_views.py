@@ -111,8 +111,9 @@ def members(request, slug):
     admin_count = Membership.objects.filter(
         organization=organization, role=Membership.Role.ADMIN
     ).count()
-    invitations = Invitation.objects.filter(
-        organization=organization, accepted_at=None, revoked_at=None
+    # Expired ones too, marked "Expired": Resend is how an admin revives one.
+    invitations = Invitation.objects.unused().filter(
+        organization=organization
     ).select_related("invited_by")[:PENDING_INVITATIONS_SHOWN]
     return render(request, "organizations/members.html", {
         "organization": organization,
