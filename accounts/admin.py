@@ -143,7 +143,7 @@ class UserAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            has_phone=Exists(SmsDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+            has_phone=Exists(SmsDevice.objects.on_file().filter(user=OuterRef("pk")))
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -174,8 +174,8 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.display(description="Phone")
     def phone(self, user):
-        device = SmsDevice.objects.filter(user=user).first()
-        if device is None or not device.confirmed:
+        device = SmsDevice.objects.on_file().filter(user=user).first()
+        if device is None:
             return "No phone"
         return str(device.number)
 

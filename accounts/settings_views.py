@@ -79,7 +79,7 @@ def _remembered_browsers(request) -> list[dict]:
 
 def _settings_page(request, *, name_form=None, password_form=None):
     user = request.user
-    device = SmsDevice.objects.filter(user=user, confirmed=True).first()
+    device = SmsDevice.objects.on_file().filter(user=user).first()
     return render(
         request,
         "accounts/settings.html",
@@ -141,7 +141,7 @@ def phone_change(request):
         else:
             request.session[PHONE_CHANGE_ATTEMPT] = attempt
             return redirect("accounts:settings-phone-code")
-    device = SmsDevice.objects.filter(user=request.user, confirmed=True).first()
+    device = SmsDevice.objects.on_file().filter(user=request.user).first()
     return render(
         request,
         "accounts/settings_phone.html",

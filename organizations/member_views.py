@@ -98,7 +98,7 @@ def members(request, slug):
         .select_related("user")
         .annotate(
             has_phone=Exists(
-                SmsDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
+                SmsDevice.objects.on_file().filter(user_id=OuterRef("user_id"))
             )
         )
         .order_by("user__full_name", "user__email", "pk")
