@@ -1,7 +1,6 @@
 import hashlib
 import secrets
 
-import idna
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -10,26 +9,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+# domain_to_ascii is also read from here by organizations' migration 0003.
+from accounts.domains import domain_to_ascii
 from organizations.models import Membership
 
 
 def new_security_stamp() -> str:
     return secrets.token_hex(16)
-
-
-def domain_to_ascii(domain: str) -> str:
-    """The one spelling of a domain that we store and compare: lower case, no final dot,
-    international names in their ASCII (xn--) form; "" if it is none."""
-    domain = domain.strip().rstrip(".")
-    if domain.isascii():
-        return domain.lower()
-    try:
-        # UTS #46 (which also folds the case) and IDNA 2008, as browsers and registries read
-        # names today: "straße.de" is xn--strae-oqa.de there, where Python's own "idna" codec
-        # (IDNA 2003) says strasse.de, someone else's domain.
-        return idna.encode(domain, uts46=True).decode("ascii").rstrip(".")
-    except UnicodeError:
-        return ""
 
 
 def normalize_email(email: str) -> str:
