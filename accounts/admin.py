@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.invitations import (
@@ -27,6 +26,7 @@ from accounts.invitations import (
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.services import user_sessions_end
 from mfa.models import SmsDevice
+from mfa.trust import remembered_browsers_count
 from organizations.members import MemberError, member_phone_reset
 from organizations.models import Membership, Organization
 
@@ -181,7 +181,7 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.display(description="Remembered browsers")
     def remembered_browsers(self, user):
-        return user.remembered_browsers.filter(expires_at__gt=timezone.now()).count()
+        return remembered_browsers_count(user=user)
 
     @admin.display(description="Organizations")
     def organizations(self, user):

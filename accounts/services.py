@@ -8,7 +8,6 @@ from django.utils import timezone
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
-from mfa.models import RememberedBrowser
 from mfa.trust import remembered_browsers_forget
 
 
@@ -71,25 +70,3 @@ def user_password_change(
         lambda: send_email(to=user.email, template="password_changed", context=context),
         robust=True,
     )
-
-
-def remembered_browser_revoke(*, user: User, browser_id: int, request: HttpRequest) -> bool:
-    """Forget one of `user`'s remembered browsers; False if `user` has none with that id."""
-    deleted, _ = RememberedBrowser.objects.filter(user=user, pk=browser_id).delete()
-    if deleted:
-        security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
-            subject=user, browsers=deleted,
-        )
-    return bool(deleted)
-
-
-def remembered_browsers_revoke(*, user: User, request: HttpRequest) -> int:
-    """Forget every remembered browser of `user`, at their own request."""
-    deleted = remembered_browsers_forget(user=user)
-    if deleted:
-        security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
-            subject=user, browsers=deleted,
-        )
-    return deleted

@@ -7,21 +7,15 @@ in, and a half-finished sign-in (password without the code) is not signed in.
 
 import secrets
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.models import token_hash
 from accounts.password_forms import PasswordChangeForm
 from accounts.services import (
-    remembered_browser_revoke,
-    remembered_browsers_revoke,
     user_full_name_change,
     user_password_change,
     user_sessions_end,
@@ -40,13 +34,18 @@ from mfa.authenticator import (
 )
 from mfa.codes import CodeError, seconds_until_resend
 from mfa.forms import PhoneForm
-from mfa.models import RememberedBrowser, SmsDevice
+from mfa.models import SmsDevice
 from mfa.phone_change import (
     phone_change_confirm,
     phone_change_pending,
     phone_change_resend,
     phone_change_start,
     phone_masked,
+)
+from mfa.trust import (
+    remembered_browser_revoke,
+    remembered_browsers_list,
+    remembered_browsers_revoke,
 )
 from mfa.webhooks import code_delivery_failure
 
@@ -58,11 +57,6 @@ AUTHENTICATOR_SETUP = "authenticator_setup"
 
 
 def _remembered_browsers(request) -> list[dict]:
-    cookie = request.COOKIES.get(settings.MFA_REMEMBER_COOKIE_NAME, "")
-    this_hash = token_hash(cookie) if cookie and len(cookie) <= 100 else ""
-    browsers = RememberedBrowser.objects.filter(
-        user=request.user, expires_at__gt=timezone.now()
-    ).order_by("-last_used_at", "-pk")
     return [
         {
             "id": browser.pk,
@@ -70,10 +64,9 @@ def _remembered_browsers(request) -> list[dict]:
             "first_used": browser.created_at,
             "last_used": browser.last_used_at,
             "ip": browser.last_ip,
-            "this_browser": bool(this_hash)
-            and constant_time_compare(this_hash, browser.token_hash),
+            "this_browser": browser.this_browser,
         }
-        for browser in browsers
+        for browser in remembered_browsers_list(user=request.user, request=request)
     ]
 
 
