@@ -8,7 +8,8 @@ in (invitation_join).
 
 A link carries a random token; only its SHA-256 is stored (accounts.models.token_hash), so
 a copy of the database holds no working link. A link is single use, expires after
-settings.INVITATION_VALID_FOR and stops working when the invitation is resent or revoked.
+settings.INVITATION_VALID_FOR and stops working when the invitation is resent or revoked;
+which invitations are pending is Invitation.objects.pending() (and Invitation.state).
 
 Every invitation email, first or resent, is counted against settings.INVITATION_SEND_LIMITS,
 so that the invite form cannot be used to flood someone's inbox or our mail server's name.

@@ -1,3 +1,10 @@
+"""Accounts' data and its small invariants.
+
+What "pending" means for an invitation lives here, once: Invitation.objects.pending(),
+.expired() and .unused(), and Invitation.state for one already loaded. The one spelling of
+an email is normalize_email; of a domain, accounts.domains.domain_to_ascii.
+"""
+
 import hashlib
 import secrets
 

@@ -1,3 +1,8 @@
+"""Changes to an account, as plain functions: its sessions, name and password.
+
+Remembered browsers are forgotten through mfa.trust, which holds every rule about them.
+"""
+
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction

@@ -1,3 +1,10 @@
+"""The second factor's data: the SMS device, remembered browsers and the SMS log.
+
+What "the member's phone" means lives here, once: SmsDevice.objects.on_file() (the verified
+number), .reachable() (where sign-in codes go) and .changing() (a number waiting for its
+code). Every rule about remembered browsers is in mfa.trust.
+"""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone

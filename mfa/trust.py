@@ -104,20 +104,20 @@ def remembered_browsers_forget(*, user) -> int:
 def remembered_browser_revoke(*, user, browser_id: int, request: HttpRequest) -> bool:
     """Forget one of `user`'s remembered browsers; False if `user` has none with that id."""
     deleted, _ = RememberedBrowser.objects.filter(user=user, pk=browser_id).delete()
-    if deleted:
-        security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
-            subject=user, browsers=deleted,
-        )
+    _forgotten_record(user=user, request=request, deleted=deleted)
     return bool(deleted)
 
 
 def remembered_browsers_revoke(*, user, request: HttpRequest) -> int:
     """Forget every remembered browser of `user`, at their own request."""
     deleted = remembered_browsers_forget(user=user)
+    _forgotten_record(user=user, request=request, deleted=deleted)
+    return deleted
+
+
+def _forgotten_record(*, user, request: HttpRequest, deleted: int) -> None:
     if deleted:
         security_event_record(
             kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, request=request, actor=user,
             subject=user, browsers=deleted,
         )
-    return deleted

@@ -1,4 +1,7 @@
-"""Every change to organizations, as plain functions."""
+"""Every change to organizations, as plain functions.
+
+Claimed domains are spelled by accounts.domains.domain_to_ascii, as everywhere else.
+"""
 
 from collections.abc import Iterable
 
