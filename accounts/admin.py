@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.invitations import (
@@ -28,6 +27,7 @@ from accounts.services import user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
 from core.http import client_of
 from mfa.models import SmsDevice
+from mfa.trust import remembered_browsers_count
 from organizations.models import Membership, Organization
 from organizations.phone_reset_admin import (
     PHONE_RESET_EXPLANATION,
@@ -74,7 +74,7 @@ class UserAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            has_phone=Exists(SmsDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+            has_phone=Exists(SmsDevice.objects.on_file().filter(user=OuterRef("pk")))
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -105,14 +105,14 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.display(description="Phone")
     def phone(self, user):
-        device = SmsDevice.objects.filter(user=user).first()
-        if device is None or not device.confirmed:
+        device = SmsDevice.objects.on_file().filter(user=user).first()
+        if device is None:
             return "No phone"
         return str(device.number)
 
     @admin.display(description="Remembered browsers")
     def remembered_browsers(self, user):
-        return user.remembered_browsers.filter(expires_at__gt=timezone.now()).count()
+        return remembered_browsers_count(user=user)
 
     @admin.display(description="Organizations")
     def organizations(self, user):
@@ -173,13 +173,16 @@ class InvitationStateFilter(admin.SimpleListFilter):
                 ("expired", "Expired")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        return {
-            "pending": queryset.filter(accepted_at=None, revoked_at=None, expires_at__gt=now),
-            "accepted": queryset.exclude(accepted_at=None),
-            "revoked": queryset.exclude(revoked_at=None),
-            "expired": queryset.filter(accepted_at=None, revoked_at=None, expires_at__lte=now),
-        }.get(self.value(), queryset)
+        match self.value():
+            case "pending":
+                return queryset.pending()
+            case "expired":
+                return queryset.expired()
+            case "accepted":
+                return queryset.exclude(accepted_at=None)
+            case "revoked":
+                return queryset.exclude(revoked_at=None)
+        return queryset
 
 
 @admin.register(Invitation)
@@ -196,11 +199,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, invitation):
-        if invitation.accepted_at:
-            return "Accepted"
-        if invitation.revoked_at:
-            return "Revoked"
-        return "Pending" if invitation.expires_at > timezone.now() else "Expired"
+        return invitation.state.capitalize()
 
     # Seen, not edited: a link changes only by being resent or revoked (the actions).
     def has_change_permission(self, request, obj=None):

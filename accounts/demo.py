@@ -7,7 +7,6 @@ without DEBUG: production must never hold them.
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.invitations import invitation_create, invitation_resend, invitation_url
 from accounts.models import Invitation, User
@@ -64,9 +63,8 @@ def demo_seed() -> DemoSeed:
     seed = DemoSeed(organization=organization, users=users, created=created)
     if User.objects.filter(email=DEMO_INVITEE).exists():
         return seed
-    pending = Invitation.objects.filter(
-        email=DEMO_INVITEE, organization=organization, accepted_at=None, revoked_at=None,
-        expires_at__gt=timezone.now(),
+    pending = Invitation.objects.pending().filter(
+        email=DEMO_INVITEE, organization=organization
     ).first()
     if pending is None:
         invitation = invitation_create(

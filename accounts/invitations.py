@@ -8,7 +8,8 @@ in (invitation_join).
 
 A link carries a random token; only its SHA-256 is stored (accounts.models.token_hash), so
 a copy of the database holds no working link. A link is single use, expires after
-settings.INVITATION_VALID_FOR and stops working when the invitation is resent or revoked.
+settings.INVITATION_VALID_FOR and stops working when the invitation is resent or revoked;
+which invitations are pending is Invitation.objects.pending() (and Invitation.state).
 
 Every invitation email, first or resent, is counted against settings.INVITATION_SEND_LIMITS,
 so that the invite form cannot be used to flood someone's inbox or our mail server's name.
@@ -87,13 +88,13 @@ def _email_validate(email: str) -> str:
     return email
 
 
+# Why a link that is not pending (Invitation.state) cannot be used.
+_NOT_USABLE = {"accepted": "used", "revoked": "revoked", "expired": "expired"}
+
+
 def _check_usable(invitation: Invitation) -> None:
-    if invitation.accepted_at is not None:
-        raise _error("used")
-    if invitation.revoked_at is not None:
-        raise _error("revoked")
-    if invitation.expires_at <= timezone.now():
-        raise _error("expired")
+    if invitation.state != "pending":
+        raise _error(_NOT_USABLE[invitation.state])
 
 
 def _new_token(invitation: Invitation, *, now: datetime) -> str:
@@ -193,8 +194,8 @@ def invitation_create(
 
     now = timezone.now()
     # One live link per person and organization: a new invitation replaces earlier ones.
-    replaced = Invitation.objects.filter(
-        email=email, organization=organization, accepted_at=None, revoked_at=None,
+    replaced = Invitation.objects.unused().filter(
+        email=email, organization=organization
     ).update(revoked_at=now)
     invitation = Invitation(
         email=email, organization=organization, role=role, invited_by=invited_by,

@@ -1,7 +1,13 @@
+"""Accounts' data and its small invariants.
+
+What "pending" means for an invitation lives here, once: Invitation.objects.pending(),
+.expired() and .unused(), and Invitation.state for one already loaded. The one spelling of
+an email is normalize_email; of a domain, accounts.domains.domain_to_ascii.
+"""
+
 import hashlib
 import secrets
 
-import idna
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -10,26 +16,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+# domain_to_ascii is also read from here by organizations' migration 0003.
+from accounts.domains import domain_to_ascii
 from organizations.models import Membership
 
 
 def new_security_stamp() -> str:
     return secrets.token_hex(16)
-
-
-def domain_to_ascii(domain: str) -> str:
-    """The one spelling of a domain that we store and compare: lower case, no final dot,
-    international names in their ASCII (xn--) form; "" if it is none."""
-    domain = domain.strip().rstrip(".")
-    if domain.isascii():
-        return domain.lower()
-    try:
-        # UTS #46 (which also folds the case) and IDNA 2008, as browsers and registries read
-        # names today: "straße.de" is xn--strae-oqa.de there, where Python's own "idna" codec
-        # (IDNA 2003) says strasse.de, someone else's domain.
-        return idna.encode(domain, uts46=True).decode("ascii").rstrip(".")
-    except UnicodeError:
-        return ""
 
 
 def normalize_email(email: str) -> str:
@@ -119,6 +112,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         ).hexdigest()
 
 
+class InvitationQuerySet(models.QuerySet):
+    """What "pending" means, in one place: neither accepted nor revoked, and not expired.
+
+    Invitation.state says the same of one invitation already loaded."""
+
+    def unused(self):
+        """Neither accepted nor revoked, expired or not: the ones a resend can revive."""
+        return self.filter(accepted_at=None, revoked_at=None)
+
+    def pending(self):
+        return self.unused().filter(expires_at__gt=timezone.now())
+
+    def expired(self):
+        return self.unused().filter(expires_at__lte=timezone.now())
+
+
 class Invitation(models.Model):
     email = models.EmailField(max_length=254)
     organization = models.ForeignKey(
@@ -137,6 +146,8 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "email"])]
@@ -145,11 +156,13 @@ class Invitation(models.Model):
         return f"{self.email} → {self.organization}"
 
     @property
-    def is_pending(self) -> bool:
-        return (
-            self.accepted_at is None and self.revoked_at is None
-            and self.expires_at > timezone.now()
-        )
+    def state(self) -> str:
+        """"accepted", "revoked", "expired" or "pending", as InvitationQuerySet reads them."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "pending" if self.expires_at > timezone.now() else "expired"
 
 
 class SecurityEvent(models.Model):

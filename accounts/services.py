@@ -1,3 +1,8 @@
+"""Changes to an account, as plain functions: its sessions, name and password.
+
+Remembered browsers are forgotten through mfa.trust, which holds every rule about them.
+"""
+
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
@@ -9,7 +14,6 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
 from core.http import client_of
-from mfa.models import RememberedBrowser
 from mfa.trust import remembered_browsers_forget
 
 
@@ -74,25 +78,3 @@ def user_password_change(
         lambda: send_email(to=user.email, template="password_changed", context=context),
         robust=True,
     )
-
-
-def remembered_browser_revoke(*, user: User, browser_id: int, request: HttpRequest) -> bool:
-    """Forget one of `user`'s remembered browsers; False if `user` has none with that id."""
-    deleted, _ = RememberedBrowser.objects.filter(user=user, pk=browser_id).delete()
-    if deleted:
-        security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, **client_of(request), actor=user,
-            subject=user, browsers=deleted,
-        )
-    return bool(deleted)
-
-
-def remembered_browsers_revoke(*, user: User, request: HttpRequest) -> int:
-    """Forget every remembered browser of `user`, at their own request."""
-    deleted = remembered_browsers_forget(user=user)
-    if deleted:
-        security_event_record(
-            kind=SecurityEvent.Kind.BROWSER_FORGOTTEN, **client_of(request), actor=user,
-            subject=user, browsers=deleted,
-        )
-    return deleted

@@ -6,20 +6,14 @@ Every view here needs a fully signed-in session: LoginRequiredMiddleware lets no
 in, and a half-finished sign-in (password without the code) is not signed in.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.models import token_hash
 from accounts.password_forms import PasswordChangeForm
 from accounts.services import (
-    remembered_browser_revoke,
-    remembered_browsers_revoke,
     user_full_name_change,
     user_password_change,
     user_sessions_end,
@@ -27,16 +21,16 @@ from accounts.services import (
 from accounts.settings_forms import FullNameForm
 from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
-from mfa.models import RememberedBrowser, SmsDevice
+from mfa.models import SmsDevice
 from mfa.phone_change import phone_masked
+from mfa.trust import (
+    remembered_browser_revoke,
+    remembered_browsers_list,
+    remembered_browsers_revoke,
+)
 
 
 def _remembered_browsers(request) -> list[dict]:
-    cookie = request.COOKIES.get(settings.MFA_REMEMBER_COOKIE_NAME, "")
-    this_hash = token_hash(cookie) if cookie and len(cookie) <= 100 else ""
-    browsers = RememberedBrowser.objects.filter(
-        user=request.user, expires_at__gt=timezone.now()
-    ).order_by("-last_used_at", "-pk")
     return [
         {
             "id": browser.pk,
@@ -44,16 +38,15 @@ def _remembered_browsers(request) -> list[dict]:
             "first_used": browser.created_at,
             "last_used": browser.last_used_at,
             "ip": browser.last_ip,
-            "this_browser": bool(this_hash)
-            and constant_time_compare(this_hash, browser.token_hash),
+            "this_browser": browser.this_browser,
         }
-        for browser in browsers
+        for browser in remembered_browsers_list(user=request.user, request=request)
     ]
 
 
 def _settings_page(request, *, name_form=None, password_form=None):
     user = request.user
-    device = SmsDevice.objects.filter(user=user, confirmed=True).first()
+    device = SmsDevice.objects.on_file().filter(user=user).first()
     return render(
         request,
         "accounts/settings.html",

@@ -1,20 +1,10 @@
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.forms import SignInForm
+from core.http import safe_next_url
 from mfa.stages import second_factor_start
 from organizations.models import Workspace
-
-
-def safe_next_url(request) -> str:
-    """The `next` parameter if it points into this site; otherwise nothing."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return ""
 
 
 @login_not_required

@@ -1,9 +1,11 @@
-"""Request helpers every app may use: who is asking (`client_ip`, `client_user_agent`), and
+"""Request helpers every app may use: who is asking (`client_ip`, `client_user_agent`),
 `client_of`, which gives both as the plain `ip=` and `user_agent=` that services take, so
-that services never need the request for them."""
+that services never need the request for them, and where a `next` parameter may send
+someone (`safe_next_url`)."""
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -36,3 +38,18 @@ def client_of(request: HttpRequest | None) -> dict:
     if request is None:
         return {"ip": None, "user_agent": ""}
     return {"ip": client_ip(request) or None, "user_agent": client_user_agent(request)}
+
+
+def safe_next_url(request: HttpRequest, url: str | None = None) -> str:
+    """`url`, or else the request's `next` parameter, if it points into this site; else "".
+
+    The sign-in page and enterprise login read `next` from the request; enterprise login
+    passes the one it kept for the way back from the identity provider, checked again.
+    """
+    if url is None:
+        url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""

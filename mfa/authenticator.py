@@ -94,7 +94,7 @@ def authenticator_setup_start(*, user: User) -> TOTPDevice:
     """
     # The member's row lock keeps two set-ups from leaving two devices.
     User.objects.select_for_update().filter(pk=user.pk).first()
-    if not SmsDevice.objects.filter(user=user, confirmed=True).exists():
+    if not SmsDevice.objects.on_file().filter(user=user).exists():
         raise AuthenticatorError(
             "Add a phone first: text messages stay the way to sign in when the app is out "
             "of reach.",

@@ -1,9 +1,33 @@
+"""The second factor's data: the SMS device, remembered browsers and the SMS log.
+
+What "the member's phone" means lives here, once: SmsDevice.objects.on_file() (the verified
+number), .reachable() (where sign-in codes go) and .changing() (a number waiting for its
+code). Every rule about remembered browsers is in mfa.trust.
+"""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin
+from django_otp.models import CooldownMixin, DeviceManager, SideChannelDevice, ThrottlingMixin
 from phonenumber_field.modelfields import PhoneNumberField
+
+
+class SmsDeviceQuerySet(models.QuerySet):
+    """The three things "the member's phone" can mean, each in one place."""
+
+    def on_file(self):
+        """A verified number: the phone on file, the one that counts as enrolled."""
+        return self.filter(confirmed=True)
+
+    def reachable(self):
+        """A number that sign-in codes can go to: the one on file or, while enrolling, the
+        one waiting for its first code."""
+        return self.filter(models.Q(confirmed=True) | ~models.Q(pending_number=""))
+
+    def changing(self):
+        """A new number waiting for its code (first enrollment or a change)."""
+        return self.exclude(pending_number="")
 
 
 class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
@@ -24,6 +48,9 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    # django-otp's manager (devices_for_user), with the queries above.
+    objects = DeviceManager.from_queryset(SmsDeviceQuerySet)()
 
     class Meta:
         verbose_name = "SMS device"

@@ -24,16 +24,14 @@ def phone_masked(number) -> str:
 
 def phone_change_start(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:
     """Send a code for `attempt` to `number`, which becomes the phone once the code is entered."""
-    if SmsDevice.objects.filter(user=user, confirmed=True, number=number).exists():
+    if SmsDevice.objects.on_file().filter(user=user, number=number).exists():
         raise CodeError("This is already your phone number.", code="same_number")
     phone_code_request(user=user, number=number, attempt=attempt, ip=ip)
 
 
 def phone_change_pending(*, user) -> SmsDevice | None:
     """The member's device while a new number waits for its code, else None."""
-    return SmsDevice.objects.select_related("user").filter(user=user).exclude(
-        pending_number=""
-    ).first()
+    return SmsDevice.objects.changing().select_related("user").filter(user=user).first()
 
 
 def phone_change_resend(*, device: SmsDevice, attempt: str, ip: str | None) -> None:

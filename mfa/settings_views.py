@@ -59,7 +59,7 @@ def phone_change(request):
         else:
             request.session[PHONE_CHANGE_ATTEMPT] = attempt
             return redirect("accounts:settings-phone-code")
-    device = SmsDevice.objects.filter(user=request.user, confirmed=True).first()
+    device = SmsDevice.objects.on_file().filter(user=request.user).first()
     return render(
         request,
         "accounts/settings_phone.html",

@@ -31,7 +31,7 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
 def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:
     """Send a code for `pending` to the phone on file and go to the SMS step (or to the
     phone step, for a member without a phone)."""
-    device = SmsDevice.objects.select_related("user").filter(user=user, confirmed=True).first()
+    device = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
     if device is None:
         return redirect("mfa:enroll")
     try:

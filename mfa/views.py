@@ -48,8 +48,7 @@ def pending_signin_required(view):
 
 def _sms_device(user) -> SmsDevice | None:
     """The device that SMS codes for a sign-in go to; None until a number was asked for."""
-    device = SmsDevice.objects.select_related("user").filter(user=user).first()
-    return device if device is not None and (device.confirmed or device.pending_number) else None
+    return SmsDevice.objects.reachable().select_related("user").filter(user=user).first()
 
 
 def _signed_in(request, user, pending, device, *, method: Method, remember: bool):
@@ -69,7 +68,7 @@ def _sign_in_number(device):
 
 @pending_signin_required
 def enroll(request, user, pending):
-    if SmsDevice.objects.filter(user=user, confirmed=True).exists():
+    if SmsDevice.objects.on_file().filter(user=user).exists():
         return redirect("mfa:verify")
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

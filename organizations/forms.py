@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from accounts.models import domain_to_ascii
+from accounts.domains import domain_to_ascii
 from organizations.models import EmailDomain, EnterpriseLogin
 from organizations.saml import METADATA_MAX_CHARS
 from organizations.sso import email_domain

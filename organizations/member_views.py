@@ -99,7 +99,7 @@ def members(request, slug):
         .select_related("user")
         .annotate(
             has_phone=Exists(
-                SmsDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
+                SmsDevice.objects.on_file().filter(user_id=OuterRef("user_id"))
             )
         )
         .order_by("user__full_name", "user__email", "pk")
@@ -112,8 +112,9 @@ def members(request, slug):
     admin_count = Membership.objects.filter(
         organization=organization, role=Membership.Role.ADMIN
     ).count()
-    invitations = Invitation.objects.filter(
-        organization=organization, accepted_at=None, revoked_at=None
+    # Expired ones too, marked "Expired": Resend is how an admin revives one.
+    invitations = Invitation.objects.unused().filter(
+        organization=organization
     ).select_related("invited_by")[:PENDING_INVITATIONS_SHOWN]
     return render(request, "organizations/members.html", {
         "organization": organization,

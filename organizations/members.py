@@ -83,8 +83,8 @@ def member_phone_reset(
     """
     phone_reset_check(actor=actor, member=member)
     # The row lock makes two admins pressing the button at once reset once, not twice.
-    device = SmsDevice.objects.select_for_update().filter(user=member).first()
-    if device is None or not device.confirmed:
+    device = SmsDevice.objects.on_file().select_for_update().filter(user=member).first()
+    if device is None:
         raise _error("no_phone", name=display_name(member))
 
     number_ending = str(device.number)[-2:]

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from accounts.domains import domain_to_ascii
 from organizations.saml import idp_metadata_parse
 
 
@@ -81,7 +82,9 @@ class EmailDomain(models.Model):
         return self.domain
 
     def save(self, *args, **kwargs):
-        self.domain = self.domain.strip().lower().rstrip(".")
+        # A Unicode name that is no domain at all ("") stays as typed, for support staff to
+        # see and correct.
+        self.domain = domain_to_ascii(self.domain) or self.domain
         super().save(*args, **kwargs)
 
 

@@ -1,4 +1,7 @@
-"""Every change to organizations, as plain functions."""
+"""Every change to organizations, as plain functions.
+
+Claimed domains are spelled by accounts.domains.domain_to_ascii, as everywhere else.
+"""
 
 from collections.abc import Iterable
 
@@ -7,6 +10,7 @@ from django.core.validators import DomainNameValidator, validate_slug
 from django.db import transaction
 from django.utils.text import slugify
 
+from accounts.domains import domain_to_ascii
 from organizations.models import EmailDomain, Organization
 
 NAME_MAX_LENGTH = Organization._meta.get_field("name").max_length
@@ -22,25 +26,19 @@ class OrganizationError(Exception):
         self.code = code
 
 
-def domain_normalize(domain: str) -> str:
-    """The one spelling of an email domain that we store: trimmed, lower case, no final dot."""
-    return domain.strip().lower().rstrip(".")
-
-
 def _domains_validate(domains: Iterable[str]) -> list[str]:
     # International domains go in their ASCII (xn--) form, the form that email addresses
-    # are compared in, so that a look-alike spelling cannot claim someone else's domain.
+    # are compared in, so that a look-alike spelling cannot claim someone else's domain:
+    # "Bücher.example" is claimed as xn--bcher-kva.example, as Django admin does.
     validator = DomainNameValidator(accept_idna=False)
     cleaned = []
     for raw in domains:
-        domain = domain_normalize(raw)
+        domain = domain_to_ascii(raw)
         try:
             validator(domain)
         except ValidationError:
             raise OrganizationError(
-                f"“{raw}” is not a valid email domain (write international domains "
-                "in their xn-- form).",
-                code="invalid_domain",
+                f"“{raw}” is not a valid email domain.", code="invalid_domain"
             ) from None
         if domain not in cleaned:
             cleaned.append(domain)

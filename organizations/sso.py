@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
-from accounts.models import User, domain_to_ascii, normalize_email, token_hash
+from accounts.domains import domain_to_ascii
+from accounts.models import User, normalize_email, token_hash
 from organizations.models import (
     EmailDomain,
     EnterpriseLogin,

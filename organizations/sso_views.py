@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.csp import CSP
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +14,7 @@ from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
-from core.http import client_ip, client_of
+from core.http import client_ip, client_of, safe_next_url
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
 from organizations.saml import (
@@ -35,15 +34,6 @@ from organizations.sso import (
     sso_signin_start,
 )
 
-
-def _safe_local_url(request, url: str) -> str:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return ""
-
-
 # Browsers apply form-action to the redirects that follow a form submission too, and this
 # form's answer redirects to the organization's IdP, which only the email tells.
 ENTERPRISE_LOGIN_CSP = {
@@ -55,7 +45,7 @@ ENTERPRISE_LOGIN_CSP = {
 @login_not_required
 @csp_override(ENTERPRISE_LOGIN_CSP)
 def enterprise_login(request):
-    next_url = _safe_local_url(request, request.POST.get("next") or request.GET.get("next", ""))
+    next_url = safe_next_url(request)
     if request.user.is_authenticated:
         return redirect(next_url or resolve_url("home"))
     form = EnterpriseLoginForm(
@@ -108,7 +98,7 @@ def sso_acs(request, slug):
     signin_complete(request, signin.user, method=Method.SSO, organization=organization)
     # Only now: signing in starts a new session, without the previous sign-in's limits.
     session_lifetime_end_by(request.session, signin.session_not_on_or_after)
-    return redirect(_safe_local_url(request, signin.next_url) or resolve_url("home"))
+    return redirect(safe_next_url(request, signin.next_url) or resolve_url("home"))
 
 
 def _posted_saml_response(request) -> str:

@@ -59,11 +59,20 @@ def test_create_organization_refuses_a_taken_slug_or_claimed_domain(make_organiz
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("domain", ["not a domain", "acme", "-acme.com", "bücher.de", "a@b.com"])
+@pytest.mark.parametrize("domain", ["not a domain", "acme", "-acme.com", "a@b.com", "bü..de"])
 def test_create_organization_refuses_a_bad_domain(domain):
     with pytest.raises(CommandError, match="not a valid email domain"):
         run("create_organization", "Acme Events", f"--domain={domain}")
     assert not Organization.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_organization_claims_an_international_domain_in_its_xn_form_as_admin_does():
+    output = run("create_organization", "Bücher Events", "--domain", "Bücher.example")
+
+    assert "claiming xn--bcher-kva.example." in output
+    claimed = Organization.objects.get().domains.values_list("domain", flat=True)
+    assert list(claimed) == ["xn--bcher-kva.example"]
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ security events, and the logs read-only. The staff's session has passed the seco
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
+from django.utils import timezone
 
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, SecurityEvent
@@ -199,6 +200,21 @@ def test_revoke_invitation_from_admin(admin, acme):
     action(admin, INVITATIONS, "revoke_invitation", [invitation])
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
+
+
+@pytest.mark.parametrize("state", ["pending", "expired", "accepted", "revoked"])
+def test_invitations_are_filtered_by_state(admin, acme, state):
+    states = ["pending", "expired", "accepted", "revoked"]
+    for email in states:
+        invitation_create(email=f"{email}@example.com", organization=acme)
+    now = timezone.now()
+    Invitation.objects.filter(email="expired@example.com").update(expires_at=now)
+    Invitation.objects.filter(email="accepted@example.com").update(accepted_at=now)
+    Invitation.objects.filter(email="revoked@example.com").update(revoked_at=now)
+    page = text(admin.get(INVITATIONS, {"state": state}))
+    listed = [e for e in states if f"{e}@example.com" in page]
+    assert listed == [state]
+    assert f'<td class="field-state">{state.capitalize()}</td>' in page
 
 
 def test_invitations_are_not_edited_or_deleted_in_admin(admin, acme):

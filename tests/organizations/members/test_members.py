@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from accounts.invitations import invitation_revoke
 from accounts.models import Invitation, SecurityEvent, User
@@ -375,6 +376,19 @@ def test_admin_revokes_an_invitation(admin_browser, invitation):
     assert "Pending invitations" not in page
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
+
+
+def test_an_expired_invitation_stays_listed_as_expired_and_can_be_resent(
+    admin_browser, invitation
+):
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    page = text(admin_browser.get(URL))
+    assert "Pending invitations" in page and "alan@example.com" in page
+    assert "<td>Expired</td>" in page
+    response = admin_browser.post(URL.replace("members/", f"invitations/{invitation.pk}/resend/"),
+                                  follow=True)
+    assert "We've sent a new invitation to alan@example.com." in text(response)
+    assert "<td>Expired</td>" not in text(response)
 
 
 def test_resending_a_revoked_invitation_says_why_not(admin_browser, invitation):

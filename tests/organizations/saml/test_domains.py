@@ -148,7 +148,9 @@ def test_domains_claimed_in_unicode_before_are_stored_in_their_xn_form(acme):
     from django.apps import apps
 
     migration = import_module("organizations.migrations.0003_email_domains_in_ascii")
-    unicode_form = acme.domains.create(domain="bücher.example")
+    unicode_form = acme.domains.create(domain="xn--bcher-kva.example")
+    # As stored before EmailDomain.save spelled it in xn--.
+    acme.domains.filter(pk=unicode_form.pk).update(domain="bücher.example")
     garbage = acme.domains.create(domain="a\u200d..example")
     migration.domains_to_ascii(apps, None)
     unicode_form.refresh_from_db()
@@ -157,3 +159,11 @@ def test_domains_claimed_in_unicode_before_are_stored_in_their_xn_form(acme):
     assert garbage.domain == "a\u200d..example"
     assert enterprise_login_mandatory("ada@bücher.example") is False  # optional here
     assert sso_organization_for_email("ada@bücher.example") == acme
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    (" ACME.example. ", "acme.example"), ("Bücher.Example", "xn--bcher-kva.example"),
+    ("a\u200d..example", "a\u200d..example"),  # no domain: kept as typed for staff to fix
+])
+def test_a_claimed_domain_is_saved_in_the_spelling_emails_are_looked_up_in(acme, typed, stored):
+    assert acme.domains.create(domain=typed).domain == stored
