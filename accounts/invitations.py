@@ -29,19 +29,15 @@ from django.utils import timezone
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import Invitation, SecurityEvent, User, normalize_email, token_hash
+from core.errors import ApplicationError
 from organizations.models import Membership, Organization
 
 # secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of ours.
 TOKEN_MAX_LENGTH = 64
 
 
-class InvitationError(Exception):
+class InvitationError(ApplicationError):
     """Why an invitation cannot be created or used; `message` is shown to the person."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # "used" and "account_exists" state only the fact: whether to sign in next depends on who

@@ -25,19 +25,15 @@ from accounts.emails import send_email
 from accounts.models import PasswordResetRequest, User, normalize_email
 from accounts.services import user_password_change
 from backstage.client_ip import client_ip
+from core.errors import ApplicationError
 
 RESET_LIMIT_WINDOW = timedelta(hours=1)
 RESETS_PER_EMAIL = 3
 RESETS_PER_IP = 20
 
 
-class PasswordResetError(Exception):
+class PasswordResetError(ApplicationError):
     """Why a reset cannot be completed; `message` is shown to the person."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 ERRORS = {

@@ -28,6 +28,7 @@ from accounts.services import (
 )
 from accounts.settings_forms import AuthenticatorSetupForm, FullNameForm, PhoneCodeForm
 from accounts.user_agents import browser_label
+from core.errors import ApplicationError
 from mfa.authenticator import (
     AuthenticatorError,
     authenticator_device,
@@ -38,7 +39,7 @@ from mfa.authenticator import (
     authenticator_setup_pending,
     authenticator_setup_start,
 )
-from mfa.codes import CodeError, seconds_until_resend
+from mfa.codes import CodeError, code_delivery_failure, seconds_until_resend
 from mfa.forms import PhoneForm
 from mfa.models import RememberedBrowser, SmsDevice
 from mfa.phone_change import (
@@ -48,7 +49,6 @@ from mfa.phone_change import (
     phone_change_start,
     phone_masked,
 )
-from mfa.webhooks import code_delivery_failure
 
 # Binds the code of a phone change to this session, as a sign-in attempt binds its code.
 PHONE_CHANGE_ATTEMPT = "phone_change_attempt"
@@ -136,7 +136,7 @@ def phone_change(request):
                 user=request.user, number=form.cleaned_data["phone"], attempt=attempt,
                 request=request,
             )
-        except CodeError as error:
+        except ApplicationError as error:
             form.add_error(None, error.message)
         else:
             request.session[PHONE_CHANGE_ATTEMPT] = attempt
@@ -192,7 +192,7 @@ def phone_change_code_resend(request):
     attempt, device = state
     try:
         phone_change_resend(device=device, attempt=attempt, request=request)
-    except CodeError as error:
+    except ApplicationError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "A new code is on its way.")

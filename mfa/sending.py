@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from phonenumbers import geocoder
 
+from core.errors import ApplicationError
 from mfa import sms
 from mfa.models import SmsMessage
 
@@ -32,13 +33,8 @@ LIMITS = {
 }
 
 
-class SmsNotAllowed(Exception):
+class SmsNotAllowed(ApplicationError):
     """The message may not be sent: the country is not allowed, or a limit is reached."""
-
-    def __init__(self, user_message: str, *, code: str):
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.code = code
 
 
 def sms_send(*, user, to, body: str, ip: str | None) -> SmsMessage:
@@ -127,9 +123,9 @@ def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
         _refuse(code, f"{what} Try again {_in(window)}.", e164)
 
 
-def _refuse(code: str, user_message: str, e164: str):
+def _refuse(code: str, message: str, e164: str):
     logger.warning("SMS refused (%s) to %s", code, _masked(e164))
-    raise SmsNotAllowed(user_message, code=code)
+    raise SmsNotAllowed(message, code=code)
 
 
 def _record_failure(row: SmsMessage, e164: str, code: str) -> None:

@@ -6,8 +6,9 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
+from core.errors import ApplicationError
 from mfa.authenticator import authenticator_set_up
-from mfa.codes import CodeError, code_send
+from mfa.codes import code_send
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_use
@@ -35,7 +36,7 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
         return redirect("mfa:enroll")
     try:
         code_send(device=device, attempt=pending.attempt, to=device.number, request=request)
-    except CodeError as error:
+    except ApplicationError as error:
         # Also during the cooldown: the code sent moments ago was for an earlier sign-in
         # and won't work here, so say when a new one can be asked for.
         messages.error(request, error.message)

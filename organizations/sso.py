@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
 from accounts.models import User, domain_to_ascii, normalize_email, token_hash
+from core.errors import ApplicationError
 from organizations.models import (
     EmailDomain,
     EnterpriseLogin,
@@ -46,7 +47,7 @@ ASSERTION_ID_KEPT_AFTER_EXPIRY = timedelta(seconds=OneLogin_Saml2_Constants.ALLO
 BROWSER_COOKIE_NAME = "__Host-backstage_sso"
 
 
-class SsoRefused(Exception):
+class SsoRefused(ApplicationError):
     """Enterprise login refused. `code` goes to the security event; `message` to the person."""
 
     messages = {
@@ -76,10 +77,8 @@ class SsoRefused(Exception):
     }
 
     def __init__(self, code: str, *, kind: str, status: int = 403, **params):
-        self.code = code
+        super().__init__(self.messages[kind].format(**params), code=code)
         self.status = status
-        self.message = self.messages[kind].format(**params)
-        super().__init__(code)
 
 
 # Which organization ------------------------------------------------------------------------

@@ -511,3 +511,12 @@ def test_sign_out_of_all_other_sessions(ada, client, sign_in, last_code, make_us
     assert SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.SESSIONS_ENDED, subject=ada
     ).exists()
+
+
+def test_a_failed_send_is_shown_on_the_phone_change_page(ada, client, settings):
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    response = client.post("/settings/phone/", {"country": "CH", "number": "078 765 43 21"})
+    assert response.status_code == 200
+    assert "This phone number isn't valid. Check it and try again." in html.unescape(
+        page(response)
+    )

@@ -8,6 +8,7 @@ import pytest
 from phonenumber_field.phonenumber import PhoneNumber
 
 from mfa import sms
+from mfa.delivery import Failure
 from mfa.models import SmsMessage
 from mfa.sending import SmsNotAllowed, sms_send
 from mfa.sms import SmsDeliveryError
@@ -19,9 +20,7 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 class FailingSmsBackend(BaseSmsBackend):
     def send(self, message):
-        raise SmsDeliveryError(
-            "This phone number isn't valid. Check it and try again.", code="21211"
-        )
+        raise SmsDeliveryError(Failure.INVALID_NUMBER, code="21211")
 
 
 class BrokenSmsBackend(BaseSmsBackend):
@@ -79,7 +78,7 @@ def test_number_in_a_country_not_allowed_is_refused_before_any_query_or_send(
         sms_send(user=user, to=number("+2348031234567"), body=BODY, ip="203.0.113.7")
 
     assert refused.value.code == "country"
-    assert refused.value.user_message == (
+    assert refused.value.message == (
         "Text messages can't be sent to numbers in Nigeria yet. Contact your organization admin."
     )
     assert sms.outbox == []
@@ -91,7 +90,7 @@ def test_number_of_no_country_is_refused(user):
         sms_send(user=user, to=number("+80012345678"), body=BODY, ip=None)
 
     assert refused.value.code == "country"
-    assert "this number" in refused.value.user_message
+    assert "this number" in refused.value.message
     assert sms.outbox == []
 
 
@@ -131,7 +130,7 @@ def test_limit_is_reached_at_its_count_within_the_window(users, only_limit, kind
 
     code, what = REFUSALS[kind]
     assert refused.value.code == code
-    assert refused.value.user_message == f"{what} Try again in an hour."
+    assert refused.value.message == f"{what} Try again in an hour."
     assert len(sms.outbox) == 3
     assert SmsMessage.objects.count() == 3
 
@@ -148,7 +147,7 @@ def test_limit_lets_sends_through_again_once_the_window_has_passed(users, only_l
         sms_send(**next(sends), body=BODY)
     with pytest.raises(SmsNotAllowed) as refused:  # Five in a day.
         sms_send(**next(sends), body=BODY)
-    assert refused.value.user_message.endswith("Try again tomorrow.")
+    assert refused.value.message.endswith("Try again tomorrow.")
 
     clock.advance(days=1)
     sms_send(**next(sends), body=BODY)
@@ -225,7 +224,7 @@ def test_failed_delivery_is_recorded_and_raised_for_the_caller_to_show(make_user
     with pytest.raises(SmsDeliveryError) as failed:
         sms_send(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
 
-    assert failed.value.user_message == "This phone number isn't valid. Check it and try again."
+    assert failed.value.message == "This phone number isn't valid. Check it and try again."
     # Committed, not rolled back with the error.
     row = SmsMessage.objects.get()
     assert row.status == SmsMessage.Status.FAILED
