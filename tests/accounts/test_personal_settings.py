@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.user_agents import browser_label
+from core.limits import limit
 from mfa import sms
 from mfa.models import RememberedBrowser, SmsDevice
 from tests.conftest import PASSWORD
@@ -399,7 +400,7 @@ def test_five_wrong_current_passwords_pause_password_changes(ada, client):
 
 
 def test_failed_sign_ins_from_many_ips_pause_password_changes_too(ada, client, settings):
-    for attempt in range(settings.SIGNIN_FAILURES_PER_EMAIL):
+    for attempt in range(limit("SIGNIN_FAILURES_PER_EMAIL").max):
         Client(REMOTE_ADDR=f"10.2.{attempt}.1").post(
             "/signin/", {"email": "ada@example.com", "password": "guess"}
         )
