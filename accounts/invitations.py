@@ -11,8 +11,9 @@ a copy of the database holds no working link. A link is single use, expires afte
 settings.INVITATION_VALID_FOR and stops working when the invitation is resent or revoked;
 which invitations are pending is Invitation.objects.pending() (and Invitation.state).
 
-Every invitation email, first or resent, is counted against settings.INVITATION_SEND_LIMITS,
-so that the invite form cannot be used to flood someone's inbox or our mail server's name.
+Every invitation email, first or resent, is counted against the INVITATIONS_PER_* limits
+(settings.LIMITS, read through core.limits), so that the invite form cannot be used to
+flood someone's inbox or our mail server's name.
 """
 
 import secrets
@@ -29,19 +30,16 @@ from django.utils import timezone
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import Invitation, SecurityEvent, User, normalize_email, token_hash
+from core.errors import ApplicationError
+from core.limits import again_words, duration_words, limit
 from organizations.models import Membership, Organization
 
 # secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of ours.
 TOKEN_MAX_LENGTH = 64
 
 
-class InvitationError(Exception):
+class InvitationError(ApplicationError):
     """Why an invitation cannot be created or used; `message` is shown to the person."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # "used" and "account_exists" state only the fact: whether to sign in next depends on who
@@ -59,9 +57,9 @@ ERRORS = {
     "invalid_email": "Enter a valid email address.",
     "invalid_role": "Choose a role: admin or member.",
     "limit_address": "{email} has been sent {most} invitations from {organization} in the "
-    "last 24 hours. You can send another tomorrow.",
-    "limit_organization": "{organization} has sent {most} invitations in the last hour. "
-    "Try again in an hour.",
+    "last {window}. You can send another {again}.",
+    "limit_organization": "{organization} has sent {most} invitations in the last {window}. "
+    "Try again {again}.",
 }
 
 
@@ -143,22 +141,27 @@ def _send_limits_check(*, organization: Organization, email: str) -> None:
     Every email is recorded as an INVITATION_SENT event, resends too, so the security
     events are the count: one query for both limits.
     """
-    limits = settings.INVITATION_SEND_LIMITS
+    limits = {
+        "address": limit("INVITATIONS_PER_ADDRESS"),
+        "organization": limit("INVITATIONS_PER_ORGANIZATION"),
+    }
     now = timezone.now()
     sent = SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.INVITATION_SENT,
         organization=organization,
-        created_at__gt=now - max(limits["address"][0], limits["organization"][0]),
+        created_at__gt=min(rule.since(now) for rule in limits.values()),
     ).aggregate(
         address=Count("pk", filter=Q(
-            detail__email=email, created_at__gt=now - limits["address"][0]
+            detail__email=email, created_at__gt=limits["address"].since(now)
         )),
-        organization=Count("pk", filter=Q(created_at__gt=now - limits["organization"][0])),
+        organization=Count("pk", filter=Q(created_at__gt=limits["organization"].since(now))),
     )
-    for scope in ("address", "organization"):
-        most = limits[scope][1]
-        if sent[scope] >= most:
-            raise _error(f"limit_{scope}", email=email, organization=organization.name, most=most)
+    for scope, rule in limits.items():
+        if rule.reached(sent[scope]):
+            raise _error(
+                f"limit_{scope}", email=email, organization=organization.name, most=rule.max,
+                window=duration_words(rule.window, article=False), again=again_words(rule.window),
+            )
 
 
 @transaction.atomic

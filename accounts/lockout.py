@@ -1,28 +1,36 @@
 """Lockout after repeated failed password checks, through django-axes.
 
-Axes locks one email from one IP after AXES_FAILURE_LIMIT failures. `LockoutHandler`
+Axes locks one email from one IP after SIGNIN_FAILURES_PER_EMAIL_AND_IP failures (in
+settings.LIMITS; axes reads it as AXES_FAILURE_LIMIT and AXES_COOLOFF_TIME). `LockoutHandler`
 adds a wider limit per email across every IP (SIGNIN_FAILURES_PER_EMAIL), so that spreading
 guesses over many addresses (or forging X-Forwarded-For) does not help. Both are checked
 wherever a password is, since every check goes through authenticate().
 """
 
-from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_failure_limit
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.db.models import Q, Sum
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.events import security_event_record
 from accounts.forms import SignInForm
 from accounts.models import SecurityEvent, User, normalize_email
 from core.http import client_of
+from core.limits import duration_words, limit
+
+# For one email from one IP (axes' own limit, settings.AXES_*), then from any IP.
+LIMITS = ("SIGNIN_FAILURES_PER_EMAIL_AND_IP", "SIGNIN_FAILURES_PER_EMAIL")
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-ins. For your security, signing in with this email is paused "
-    "for 15 minutes. You can reset your password in the meantime."
+    "for {pause}. You can reset your password in the meantime."
 )
+
+
+def lockout_pause_words() -> str:
+    """How long a lockout lasts, in words: the longer window of the two limits."""
+    return duration_words(max(limit(name).window for name in LIMITS))
 
 
 def username_from_request(request, credentials):
@@ -35,22 +43,27 @@ def username_from_request(request, credentials):
 class LockoutHandler(AxesDatabaseHandler):
     """Axes' database handler, locking on either limit.
 
-    Both limits count the same rows (one email's failures in the cool-off window), so one
-    query reads them: every password check pays for it. This takes the place of axes' own
-    reading of AXES_LOCKOUT_PARAMETERS, which must stay [["username", "ip_address"]].
+    Both limits count the same rows (one email's failures, each in its limit's window), so
+    one query reads them: every password check pays for it. This takes the place of axes'
+    own reading of AXES_LOCKOUT_PARAMETERS, which must stay [["username", "ip_address"]].
     """
 
     def is_locked(self, request, credentials=None) -> bool:
+        # Axes' time of this attempt, which its own cool-off is counted back from.
+        now = request.axes_attempt_time or timezone.now()
+        email_and_ip, email = (limit(name) for name in LIMITS)
         failures = AccessAttempt.objects.filter(
             username=username_from_request(request, credentials),
-            attempt_time__gte=get_cool_off_threshold(request),
+            attempt_time__gte=min(email_and_ip.since(now), email.since(now)),
         ).aggregate(
-            email=Sum("failures_since_start"),
-            email_and_ip=Sum("failures_since_start", filter=Q(ip_address=request.axes_ip_address)),
+            email=Sum("failures_since_start", filter=Q(attempt_time__gte=email.since(now))),
+            email_and_ip=Sum("failures_since_start", filter=Q(
+                ip_address=request.axes_ip_address, attempt_time__gte=email_and_ip.since(now)
+            )),
         )
-        return (failures["email_and_ip"] or 0) >= get_failure_limit(request, credentials) or (
+        return email_and_ip.reached(failures["email_and_ip"] or 0) or email.reached(
             failures["email"] or 0
-        ) >= settings.SIGNIN_FAILURES_PER_EMAIL
+        )
 
 
 def lockout_record(request, email: str) -> None:
@@ -70,6 +83,6 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(
         request,
         "accounts/signin.html",
-        {"form": form, "locked_out": LOCKED_OUT_MESSAGE},
+        {"form": form, "locked_out": LOCKED_OUT_MESSAGE.format(pause=lockout_pause_words())},
         status=429,
     )

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordMixin
 
+from accounts.lockout import lockout_pause_words
+
 
 class NewPasswordForm(SetPasswordMixin, forms.Form):
     """A new password, twice, under the rules of AUTH_PASSWORD_VALIDATORS for `user`."""
@@ -62,7 +64,7 @@ class PasswordChangeForm(NewPasswordForm):
         **NewPasswordForm.error_messages,
         "wrong_password": "Your current password isn't right.",
         "locked": "Too many wrong passwords. For your security, changing your password is "
-        "paused for 15 minutes.",
+        "paused for {pause}.",
     }
 
     def __init__(self, user, request, *args, **kwargs):
@@ -78,7 +80,9 @@ class PasswordChangeForm(NewPasswordForm):
             # Left set, axes' middleware would answer with the sign-in page (lockout_response);
             # the member is signed in, so this form says it instead.
             self.request.axes_locked_out = False
-            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+            raise forms.ValidationError(
+                self.error_messages["locked"].format(pause=lockout_pause_words()), code="locked"
+            )
         if checked is None or checked.pk != self.user.pk:
             raise forms.ValidationError(
                 self.error_messages["wrong_password"], code="wrong_password"

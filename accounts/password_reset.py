@@ -3,14 +3,13 @@
 The request answers the same whether or not the email has an account (the view shows one
 page for all), and does the same database work either way; only an existing, active
 account that does not have to use enterprise login gets an email. Requests are limited per
-email and per client IP, counted in the database (PasswordResetRequest).
+email and per client IP (PASSWORD_RESETS_PER_EMAIL and _PER_IP in settings.LIMITS), counted
+in the database (PasswordResetRequest).
 
 The link is Django's reset token with the security stamp mixed in: it dies when the
 password changes (so it works once), when the member signs in, when all their sessions
 are ended, and PASSWORD_RESET_TIMEOUT after it was made.
 """
-
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -24,20 +23,15 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.emails import send_email
 from accounts.models import PasswordResetRequest, User, normalize_email
 from accounts.services import user_password_change
+from core.errors import ApplicationError
+from core.limits import limit, limit_reached
 from organizations.sso import enterprise_login_mandatory
 
-RESET_LIMIT_WINDOW = timedelta(hours=1)
-RESETS_PER_EMAIL = 3
-RESETS_PER_IP = 20
+RESET_LIMITS = ("PASSWORD_RESETS_PER_EMAIL", "PASSWORD_RESETS_PER_IP")
 
 
-class PasswordResetError(Exception):
+class PasswordResetError(ApplicationError):
     """Why a reset cannot be completed; `message` is shown to the person."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 ERRORS = {
@@ -83,14 +77,15 @@ def password_reset_request(*, email: str, ip: str | None) -> None:
     """
     email = normalize_email(email)
     now = timezone.now()
-    since = now - RESET_LIMIT_WINDOW
-    PasswordResetRequest.objects.filter(created_at__lt=since).delete()
+    # Rows past the longest window count for nothing any more.
+    kept_for = max(limit(name).window for name in RESET_LIMITS)
+    PasswordResetRequest.objects.filter(created_at__lt=now - kept_for).delete()
     # Locking the account's row makes concurrent requests for one address count in turn.
     user = User.objects.select_for_update().filter(email=email, is_active=True).first()
-    recent = PasswordResetRequest.objects.filter(created_at__gte=since)
-    if recent.filter(email=email).count() >= RESETS_PER_EMAIL:
+    rows = PasswordResetRequest.objects
+    if limit_reached("PASSWORD_RESETS_PER_EMAIL", rows.filter(email=email), now=now):
         return
-    if ip and recent.filter(ip_address=ip).count() >= RESETS_PER_IP:
+    if ip and limit_reached("PASSWORD_RESETS_PER_IP", rows.filter(ip_address=ip), now=now):
         return
     PasswordResetRequest.objects.create(email=email, ip_address=ip, created_at=now)
     if user is None or enterprise_login_mandatory(email):

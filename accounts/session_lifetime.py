@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.utils import timezone
 
+from core.limits import duration_words
+
 SIGNED_IN_AT_KEY = "signed_in_at"
 LAST_SEEN_KEY = "last_seen_at"
 IDP_END_KEY = "idp_session_not_on_or_after"
@@ -59,10 +61,10 @@ def session_lifetime_check(session, *, now: datetime | None = None) -> str | Non
     # have passed (back after a long break), the one that ended the session first is told.
     limits = [
         (signed_in_at + settings.SESSION_COOKIE_AGE, TOO_OLD_MESSAGE.format(
-            age=_duration(timedelta(seconds=settings.SESSION_COOKIE_AGE))
+            age=duration_words(timedelta(seconds=settings.SESSION_COOKIE_AGE))
         )),
         (last_seen + int(settings.SESSION_IDLE_TIMEOUT.total_seconds()), IDLE_MESSAGE.format(
-            idle=_duration(settings.SESSION_IDLE_TIMEOUT)
+            idle=duration_words(settings.SESSION_IDLE_TIMEOUT)
         )),
     ]
     idp_end = session.get(IDP_END_KEY)
@@ -74,14 +76,6 @@ def session_lifetime_check(session, *, now: datetime | None = None) -> str | Non
     if seconds - last_seen >= LAST_SEEN_RESOLUTION.total_seconds():
         session[LAST_SEEN_KEY] = seconds
     return None
-
-
-def _duration(length: timedelta) -> str:
-    minutes = int(length.total_seconds() // 60)
-    if minutes % 60:
-        return f"{minutes} minutes"
-    hours = minutes // 60
-    return "an hour" if hours == 1 else f"{hours} hours"
 
 
 class SessionLifetimeMiddleware:

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "backstage.context_processors.sidebar",
+                "mfa.context_processors.remembered_browsers",
             ],
         },
     },
@@ -132,12 +133,6 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_MAX_LENGTH = 256
 PASSWORD_RESET_TIMEOUT = int(timedelta(hours=1).total_seconds())
 INVITATION_VALID_FOR = timedelta(days=int(os.environ.get("INVITATION_VALID_DAYS", "7")))
-# Invitation emails, first or resent: (window, most) per address and organization, and per
-# organization (a whole team invited at once stays well below).
-INVITATION_SEND_LIMITS = {
-    "address": (timedelta(hours=24), 3),
-    "organization": (timedelta(hours=1), 100),
-}
 
 # Sessions and cookies ------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -155,26 +150,65 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
 CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
 
+# Limits --------------------------------------------------------------------
+# Every limit in one shape: at most "max" events within "window", read through
+# core.limits.limit(name) and nowhere else. The pages word them from here.
+def per(window: timedelta, most: int) -> dict:
+    return {"window": window, "max": most}
+
+
+_signin_pause = timedelta(minutes=15)
+LIMITS = {
+    # Wrong passwords for one email from one IP, then from any IP (accounts.lockout): the
+    # second stops guesses spread over many addresses (or a forged X-Forwarded-For).
+    "SIGNIN_FAILURES_PER_EMAIL_AND_IP": per(
+        _signin_pause, int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+    ),
+    "SIGNIN_FAILURES_PER_EMAIL": per(
+        _signin_pause, int(os.environ.get("SIGNIN_FAILURES_PER_EMAIL", "20"))
+    ),
+    # Forgot password? requests (accounts.password_reset).
+    "PASSWORD_RESETS_PER_EMAIL": per(timedelta(hours=1), 3),
+    "PASSWORD_RESETS_PER_IP": per(timedelta(hours=1), 20),
+    # Invitation emails, first or resent, per address and organization, and per
+    # organization (a whole team invited at once stays well below; accounts.invitations).
+    "INVITATIONS_PER_ADDRESS": per(timedelta(hours=24), 3),
+    "INVITATIONS_PER_ORGANIZATION": per(timedelta(hours=1), 100),
+    # Enterprise sign-ins started from one client IP and not yet answered (an unanswered
+    # one is dropped after 30 minutes): high, since a whole office signs in from one
+    # address in the morning (organizations.sso).
+    "SSO_STARTS_PER_IP": per(
+        timedelta(minutes=30), int(os.environ.get("SSO_STARTS_PER_IP", "300"))
+    ),
+    # Text messages per member, per number, per block of 100 adjacent numbers and per
+    # client IP, each within an hour and within a day (mfa.sending).
+    "SMS_PER_USER_HOUR": per(timedelta(hours=1), 5),
+    "SMS_PER_USER_DAY": per(timedelta(days=1), 10),
+    "SMS_PER_NUMBER_HOUR": per(timedelta(hours=1), 5),
+    "SMS_PER_NUMBER_DAY": per(timedelta(days=1), 10),
+    "SMS_PER_NUMBER_BLOCK_HOUR": per(timedelta(hours=1), 10),
+    "SMS_PER_NUMBER_BLOCK_DAY": per(timedelta(days=1), 30),
+    "SMS_PER_IP_HOUR": per(timedelta(hours=1), 10),
+    "SMS_PER_IP_DAY": per(timedelta(days=1), 30),
+}
+
 # Lockout (django-axes) -----------------------------------------------------
-# Five failures for one email from one IP lock that pair for 15 minutes; a wider
-# limit per email whatever the IP (accounts.lockout) stops attacks spread over many IPs.
+# Axes reads its own settings: its limit for one email from one IP is the one in LIMITS,
+# and a locked pair stays locked for that limit's window. accounts.lockout adds the
+# limit per email whatever the IP.
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_FAILURE_LIMIT = LIMITS["SIGNIN_FAILURES_PER_EMAIL_AND_IP"]["max"]
+AXES_COOLOFF_TIME = LIMITS["SIGNIN_FAILURES_PER_EMAIL_AND_IP"]["window"]
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# A refused try is not counted: the pause ends 15 minutes after the last counted failure,
-# as the message says, and a refusal by either limit is answered as a lockout.
+# A refused try is not counted: the pause ends AXES_COOLOFF_TIME after the last counted
+# failure, as the message says, and a refusal by either limit is answered as a lockout.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
 AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "code", "token"]
 AXES_VERBOSE = False
-SIGNIN_FAILURES_PER_EMAIL = int(os.environ.get("SIGNIN_FAILURES_PER_EMAIL", "20"))
-# Enterprise sign-ins started from one client IP and not yet answered (they are kept 30
-# minutes): high, since a whole office signs in from one address in the morning.
-SSO_STARTS_PER_IP = int(os.environ.get("SSO_STARTS_PER_IP", "300"))
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts
 # only the TCP peer, so a forged header changes nothing.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
@@ -199,13 +233,6 @@ SMS_ALLOWED_COUNTRIES = env_list(
     "SMS_ALLOWED_COUNTRIES",
     "AT,AU,BE,CA,CH,CZ,DE,DK,ES,FI,FR,GB,IE,IT,LU,NL,NO,NZ,PL,PT,SE,SG,US",
 )
-# (window, how many sends) per member, per number, per block of 100 adjacent numbers, per IP.
-SMS_SEND_LIMITS = {
-    "user": [(timedelta(hours=1), 5), (timedelta(days=1), 10)],
-    "number": [(timedelta(hours=1), 5), (timedelta(days=1), 10)],
-    "number_block": [(timedelta(hours=1), 10), (timedelta(days=1), 30)],
-    "ip": [(timedelta(hours=1), 10), (timedelta(days=1), 30)],
-}
 SMS_BACKEND = {
     "console": "mfa.sms.console.SmsBackend",
     "filebased": "mfa.sms.filebased.SmsBackend",

@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
+from core.errors import ApplicationError
 from mfa.codes import CODE_DIGITS, CodeError
 from mfa.models import SmsDevice
 
@@ -33,13 +34,8 @@ DEVICE_NAME = "Authenticator app"
 QR_LABEL = "QR code to scan with your authenticator app"
 
 
-class AuthenticatorError(Exception):
+class AuthenticatorError(ApplicationError):
     """Why a set-up cannot go on; `message` is shown to the member."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def authenticator_device(user) -> TOTPDevice | None:

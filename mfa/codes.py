@@ -1,4 +1,4 @@
-"""SMS codes: made, sent, checked.
+"""SMS codes: made, sent, checked, and whether the text with the code was delivered.
 
 A code is 6 digits from `secrets`, valid MFA_CODE_VALID_FOR, used once. The device keeps
 only a keyed hash of the code together with the sign-in attempt (or settings change)
@@ -18,18 +18,18 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
-from mfa.models import SmsDevice
+from core.errors import ApplicationError
+from mfa import sms
+from mfa.delivery import UNDELIVERED, failure_message
+from mfa.models import SmsDevice, SmsMessage
 from mfa.sending import SmsNotAllowed, sms_send
 from mfa.sms import SmsDeliveryError
 
 CODE_DIGITS = 6
 
 
-class CodeError(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class CodeError(ApplicationError):
+    """Why a code was not sent or not accepted; `message` is shown to the person."""
 
 
 def code_digest(attempt: str, code: str) -> str:
@@ -50,7 +50,11 @@ def seconds_until_resend(device: SmsDevice) -> int:
 
 
 def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None) -> None:
-    """Send a fresh code for `attempt` to `to`; the previous code of the device dies."""
+    """Send a fresh code for `attempt` to `to`; the previous code of the device dies.
+
+    Raises CodeError (the cooldown), or mfa.sending's SmsNotAllowed or mfa.sms's
+    SmsDeliveryError as they are: ApplicationErrors all, whose message the page shows.
+    """
     user = device.user
     with transaction.atomic():
         device = SmsDevice.objects.select_for_update().get(pk=device.pk)
@@ -78,14 +82,33 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
         )
     try:
         sms_send(user=user, to=to, body=code_message(code), ip=ip)
-    except SmsNotAllowed as refusal:
-        # Nothing went out: let them correct the number at once.
+    except (SmsNotAllowed, SmsDeliveryError):
+        # Nothing went out, or nothing was delivered: no cooldown, so that they can correct
+        # the number at once (the send limits count failed sends too).
         SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
-        raise CodeError(refusal.user_message, code=refusal.code) from None
-    except SmsDeliveryError as failure:
-        # Nothing was delivered: no cooldown; the send limits count failed sends too.
-        SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
-        raise CodeError(failure.user_message, code="delivery") from None
+        raise
+
+
+def code_delivery_failure(device: SmsDevice) -> str:
+    """What to tell the person whose current code did not arrive, or "" when not known to fail.
+
+    Only the newest message since the code was made counts: an older failure was for an
+    older code. One query, and none when no code is waiting. The backend says what kind
+    of failure its error code is; the words are the product's (mfa.delivery).
+    """
+    if device.last_generated_timestamp is None:
+        return ""
+    latest = (
+        SmsMessage.objects.filter(
+            user_id=device.user_id, created_at__gte=device.last_generated_timestamp
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("status", "error_code")
+        .first()
+    )
+    if latest is None or latest[0] != SmsMessage.Status.FAILED:
+        return ""
+    return f"{UNDELIVERED} {failure_message(sms.failure_kind(latest[1]))}"
 
 
 def code_verify(

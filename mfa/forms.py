@@ -3,12 +3,23 @@ import re
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import PhoneNumberType, geocoder
 
+from core.limits import duration_words
 from mfa.codes import CODE_DIGITS
 
 SMS_CAPABLE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def remembered_for() -> str:
+    """How long a remembered browser skips the code step, in words ("14 days")."""
+    return duration_words(settings.MFA_REMEMBER_FOR)
+
+
+def remember_label() -> str:
+    return f"Remember me for {remembered_for()}"
 
 
 def country_name(region: str) -> str:
@@ -109,7 +120,8 @@ class CodeForm(forms.Form):
         ),
         error_messages={"required": "Enter the code from the text message."},
     )
-    remember = forms.BooleanField(label="Remember me for 14 days", required=False)
+    # Lazy: worded when the page is drawn, from the setting as it is then.
+    remember = forms.BooleanField(label=lazy(remember_label, str)(), required=False)
 
     def clean_code(self):
         code = self.cleaned_data["code"].replace(" ", "")

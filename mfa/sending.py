@@ -8,7 +8,6 @@ money too and is what a probe of number ranges looks like.
 
 import logging
 import operator
-from datetime import timedelta
 from functools import reduce
 
 import phonenumbers
@@ -18,27 +17,28 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from phonenumbers import geocoder
 
+from core.errors import ApplicationError
+from core.limits import again_words, limit
 from mfa import sms
 from mfa.models import SmsMessage
 
 logger = logging.getLogger(__name__)
 
-# settings.SMS_SEND_LIMITS key -> (SmsNotAllowed.code, what was exceeded, in words).
+# What is limited -> (SmsNotAllowed.code, what was exceeded, in words).
 LIMITS = {
     "user": ("limit-user", "You have asked for too many codes."),
     "number": ("limit-number", "Too many codes were sent to this number."),
     "number_block": ("limit-number-block", "Too many codes were sent to numbers like this one."),
     "ip": ("limit-ip", "Too many codes were asked for from your network."),
 }
+# What is limited -> its limits in settings.LIMITS (core.limits), within an hour and a day.
+LIMIT_NAMES = {
+    kind: (f"SMS_PER_{kind.upper()}_HOUR", f"SMS_PER_{kind.upper()}_DAY") for kind in LIMITS
+}
 
 
-class SmsNotAllowed(Exception):
+class SmsNotAllowed(ApplicationError):
     """The message may not be sent: the country is not allowed, or a limit is reached."""
-
-    def __init__(self, user_message: str, *, code: str):
-        super().__init__(user_message)
-        self.user_message = user_message
-        self.code = code
 
 
 def sms_send(*, user, to, body: str, ip: str | None) -> SmsMessage:
@@ -85,7 +85,7 @@ def _check_country(to, e164: str) -> None:
 
 
 def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
-    """Refuse when any of settings.SMS_SEND_LIMITS is reached, reading in one query."""
+    """Refuse when any of the SMS_PER_* limits is reached, reading in one query."""
     # The same member, number, block of 100 adjacent numbers and client IP. A member or
     # an IP that is unknown (None) limits nothing, rather than matching every other
     # unknown one.
@@ -97,14 +97,8 @@ def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
         "ip": (Q(ip_address=ip), lambda row: row[2] == ip) if ip else None,
     }
     matches = {kind: match for kind, match in matches.items() if match is not None}
-    limits = [
-        (kind, window, most)
-        for kind in matches
-        for window, most in settings.SMS_SEND_LIMITS.get(kind, [])
-    ]
-    if not limits:
-        return
-    longest = max(window for _, window, _ in limits)
+    limits = [(kind, limit(name)) for kind in matches for name in LIMIT_NAMES[kind]]
+    longest = max(rule.window for _, rule in limits)
     # Counting in Python keeps the query simple; the rows are few, since the limits
     # themselves stop them from piling up.
     rows = list(
@@ -116,20 +110,22 @@ def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
         .values_list("user_id", "to_text", "ip_address", "created_at")
     )
     reached = [
-        (window, kind)
-        for kind, window, most in limits
-        if sum(1 for row in rows if row[3] > now - window and matches[kind][1](row)) >= most
+        (rule.window, kind)
+        for kind, rule in limits
+        if rule.reached(
+            sum(1 for row in rows if row[3] > rule.since(now) and matches[kind][1](row))
+        )
     ]
     if reached:
         # The longest window reached is the honest answer to "when can I try again?".
         window, kind = max(reached, key=lambda hit: hit[0])
         code, what = LIMITS[kind]
-        _refuse(code, f"{what} Try again {_in(window)}.", e164)
+        _refuse(code, f"{what} Try again {again_words(window)}.", e164)
 
 
-def _refuse(code: str, user_message: str, e164: str):
+def _refuse(code: str, message: str, e164: str):
     logger.warning("SMS refused (%s) to %s", code, _masked(e164))
-    raise SmsNotAllowed(user_message, code=code)
+    raise SmsNotAllowed(message, code=code)
 
 
 def _record_failure(row: SmsMessage, e164: str, code: str) -> None:
@@ -147,17 +143,3 @@ def _record_failure(row: SmsMessage, e164: str, code: str) -> None:
 
 def _masked(e164: str) -> str:
     return "*" * (len(e164) - 2) + e164[-2:]
-
-
-def _in(window: timedelta) -> str:
-    """'in an hour', 'in 10 minutes', 'tomorrow': when a window of this length has passed."""
-    minutes = int(window.total_seconds() // 60)
-    if minutes < 60:
-        return f"in {minutes} minutes"
-    hours = minutes // 60
-    if hours == 1:
-        return "in an hour"
-    if hours < 24:
-        return f"in {hours} hours"
-    days = hours // 24
-    return "tomorrow" if days == 1 else f"in {days} days"

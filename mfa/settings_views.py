@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.errors import ApplicationError
 from core.http import client_ip, client_of
 from mfa.authenticator import (
     AuthenticatorError,
@@ -26,7 +27,7 @@ from mfa.authenticator import (
     authenticator_setup_pending,
     authenticator_setup_start,
 )
-from mfa.codes import CodeError, seconds_until_resend
+from mfa.codes import CodeError, code_delivery_failure, seconds_until_resend
 from mfa.forms import AuthenticatorSetupForm, PhoneCodeForm, PhoneForm
 from mfa.models import SmsDevice
 from mfa.phone_change import (
@@ -36,7 +37,6 @@ from mfa.phone_change import (
     phone_change_start,
     phone_masked,
 )
-from mfa.webhooks import code_delivery_failure
 
 # Binds the code of a phone change to this session, as a sign-in attempt binds its code.
 PHONE_CHANGE_ATTEMPT = "phone_change_attempt"
@@ -54,7 +54,7 @@ def phone_change(request):
                 user=request.user, number=form.cleaned_data["phone"], attempt=attempt,
                 ip=client_ip(request),
             )
-        except CodeError as error:
+        except ApplicationError as error:
             form.add_error(None, error.message)
         else:
             request.session[PHONE_CHANGE_ATTEMPT] = attempt
@@ -111,7 +111,7 @@ def phone_change_code_resend(request):
     attempt, device = state
     try:
         phone_change_resend(device=device, attempt=attempt, ip=client_ip(request))
-    except CodeError as error:
+    except ApplicationError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "A new code is on its way.")

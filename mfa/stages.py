@@ -6,9 +6,10 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
+from core.errors import ApplicationError
 from core.http import client_ip
 from mfa.authenticator import authenticator_set_up
-from mfa.codes import CodeError, code_send
+from mfa.codes import code_send
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_use
@@ -38,7 +39,7 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
         code_send(
             device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)
         )
-    except CodeError as error:
+    except ApplicationError as error:
         # Also during the cooldown: the code sent moments ago was for an earlier sign-in
         # and won't work here, so say when a new one can be asked for.
         messages.error(request, error.message)

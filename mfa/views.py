@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
 from accounts.signin import Method, signin_complete, signin_pending
+from core.errors import ApplicationError
 from core.http import client_ip, client_of
 from mfa.authenticator import (
     authenticator_code_malformed,
@@ -14,13 +15,18 @@ from mfa.authenticator import (
     authenticator_set_up,
     authenticator_verify,
 )
-from mfa.codes import CodeError, code_send, code_verify, seconds_until_resend
+from mfa.codes import (
+    CodeError,
+    code_delivery_failure,
+    code_send,
+    code_verify,
+    seconds_until_resend,
+)
 from mfa.forms import AuthenticatorCodeForm, CodeForm, PhoneForm
 from mfa.models import SmsDevice
 from mfa.services import phone_code_request, phone_confirm
 from mfa.stages import sms_step_start
 from mfa.trust import remembered_browser_grant
-from mfa.webhooks import code_delivery_failure
 from organizations.members import admins_to_ask
 
 SIGN_IN_AGAIN = "Your sign-in timed out. Enter your email and password again."
@@ -79,7 +85,7 @@ def enroll(request, user, pending):
                 attempt=pending.attempt,
                 ip=client_ip(request),
             )
-        except CodeError as error:
+        except ApplicationError as error:
             form.add_error(None, error.message)
         else:
             return redirect("mfa:verify")
@@ -138,7 +144,7 @@ def resend(request, user, pending):
             to=_sign_in_number(device),
             ip=client_ip(request),
         )
-    except CodeError as error:
+    except ApplicationError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "A new code is on its way.")

@@ -1,5 +1,5 @@
-"""Twilio's delivery reports (SECURITY.md 16 and 17): recorded by a webhook, shown on the
-code pages.
+"""Twilio's delivery reports (SECURITY.md 16 and 17), recorded by a webhook; the code pages
+show them (mfa.codes.code_delivery_failure) in the product's words (mfa.delivery).
 
 Twilio accepts a message at once and learns only later whether it reached the phone
 (errors 30003-30008); it then POSTs the message's status to mfa.sms.twilio's status
@@ -18,12 +18,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from mfa.models import SmsDevice, SmsMessage
-from mfa.sms.twilio import status_callback_url, user_message_for
+from mfa.models import SmsMessage
+from mfa.sms.twilio import status_callback_url
 
 logger = logging.getLogger(__name__)
-
-UNDELIVERED = "We couldn't deliver the text message with your code."
 
 # Twilio's MessageStatus -> ours. The others (queued, accepted, sending, sent, ...) say
 # nothing new about a message that we record as sent once Twilio has accepted it.
@@ -50,27 +48,6 @@ def sms_status_record(*, provider_id: str, status: str, error_code: str = "") ->
         # The report also names the phone number: it stays out of the log.
         logger.info("SMS %s reported %s, error %s", provider_id, status, error_code or "none")
     return bool(updated)
-
-
-def code_delivery_failure(device: SmsDevice) -> str:
-    """What to tell the person whose current code did not arrive, or "" when not known to fail.
-
-    Only the newest message since the code was made counts: an older failure was for an
-    older code. One query, and none when no code is waiting.
-    """
-    if device.last_generated_timestamp is None:
-        return ""
-    latest = (
-        SmsMessage.objects.filter(
-            user_id=device.user_id, created_at__gte=device.last_generated_timestamp
-        )
-        .order_by("-created_at", "-pk")
-        .values_list("status", "error_code")
-        .first()
-    )
-    if latest is None or latest[0] != SmsMessage.Status.FAILED:
-        return ""
-    return f"{UNDELIVERED} {user_message_for(latest[1])}"
 
 
 @login_not_required

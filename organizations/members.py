@@ -16,6 +16,7 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
+from core.errors import ApplicationError
 from core.http import client_of
 from mfa.authenticator import authenticators_delete
 from mfa.models import SmsDevice
@@ -24,13 +25,8 @@ from organizations.models import Membership, Organization
 from organizations.permissions import Refusal, members_manage_allowed, phone_reset_refusal
 
 
-class MemberError(Exception):
+class MemberError(ApplicationError):
     """Why a change to a member cannot be made; `message` is shown to the person."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 ERRORS = {

@@ -11,19 +11,15 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.domains import domain_to_ascii
+from core.errors import ApplicationError
 from organizations.models import EmailDomain, Organization
 
 NAME_MAX_LENGTH = Organization._meta.get_field("name").max_length
 SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
 
 
-class OrganizationError(Exception):
+class OrganizationError(ApplicationError):
     """Why an organization change cannot be made; `message` is shown to the person."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def _domains_validate(domains: Iterable[str]) -> list[str]:

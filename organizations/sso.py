@@ -19,6 +19,8 @@ from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
 from accounts.domains import domain_to_ascii
 from accounts.models import User, normalize_email, token_hash
+from core.errors import ApplicationError
+from core.limits import limit_reached
 from organizations.models import (
     EmailDomain,
     EnterpriseLogin,
@@ -47,7 +49,7 @@ ASSERTION_ID_KEPT_AFTER_EXPIRY = timedelta(seconds=OneLogin_Saml2_Constants.ALLO
 BROWSER_COOKIE_NAME = "__Host-backstage_sso"
 
 
-class SsoRefused(Exception):
+class SsoRefused(ApplicationError):
     """Enterprise login refused. `code` goes to the security event; `message` to the person."""
 
     messages = {
@@ -77,10 +79,8 @@ class SsoRefused(Exception):
     }
 
     def __init__(self, code: str, *, kind: str, status: int = 403, **params):
-        self.code = code
+        super().__init__(self.messages[kind].format(**params), code=code)
         self.status = status
-        self.message = self.messages[kind].format(**params)
-        super().__init__(code)
 
 
 # Which organization ------------------------------------------------------------------------
@@ -146,12 +146,14 @@ def sso_signin_start(*, organization: Organization, next_url: str = "",
 
     `next_url` must already be a safe local URL; it is checked again on the way back.
     `browser_token` (see sso_browser_token) binds the request to this browser. Anybody may
-    start, so the starts of one client `ip` are limited (SSO_STARTS_PER_IP, SsoRefused):
+    start, so the starts of one client `ip` are limited (LIMITS["SSO_STARTS_PER_IP"], SsoRefused):
     otherwise the table could be filled at will.
     """
     now = timezone.now()
     SamlAuthnRequest.objects.filter(created_at__lt=now - REQUEST_VALID_FOR).delete()
-    if ip and SamlAuthnRequest.objects.filter(ip_address=ip).count() >= settings.SSO_STARTS_PER_IP:
+    if ip and limit_reached(
+        "SSO_STARTS_PER_IP", SamlAuthnRequest.objects.filter(ip_address=ip), now=now
+    ):
         raise SsoRefused("too_many", kind="too_many", status=429)
     login = EnterpriseLogin.objects.get(organization=organization, enabled=True)
     request_id, redirect_url = authn_request_build(login)

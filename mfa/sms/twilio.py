@@ -8,41 +8,25 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from mfa.delivery import Failure
 from mfa.sms import SmsDeliveryError, SmsMessage
 from mfa.sms.base import BaseSmsBackend
 
-TRY_AGAIN = "We couldn't send the text message right now. Try again in a minute."
-NOT_MOBILE = "This number can't receive text messages (it may be a landline). Use a mobile number."
-
-# What the person can do about each Twilio error (https://www.twilio.com/docs/api/errors).
-# The 300xx codes normally arrive later, in delivery status callbacks (mfa.webhooks);
-# the code pages word them with user_message_for too.
-USER_MESSAGES = {
-    21211: "This phone number isn't valid. Check it and try again.",
-    21408: "Text messages can't be sent to this country yet. Contact your organization admin.",
-    21610: (
-        "This number has turned off our text messages (by replying STOP). Reply START to "
-        "one of our earlier messages from that phone, then try again."
-    ),
-    21614: NOT_MOBILE,
-    30003: (
-        "Your phone couldn't be reached. Check that it is switched on and has signal, "
-        "then try again."
-    ),
-    30004: (
-        "This number is blocking our text messages. Unblock them on the phone or with "
-        "the mobile carrier, then try again."
-    ),
-    30005: "This number is unknown or no longer in service. Check it and try again.",
-    30006: NOT_MOBILE,
-    30007: (
-        "The mobile carrier filtered out our text message. Try again in a few minutes; "
-        "if it keeps happening, contact your organization admin."
-    ),
-    30008: (
-        "The text message couldn't be delivered. Try again in a minute; if it keeps "
-        "happening, contact your organization admin."
-    ),
+# What each Twilio error (https://www.twilio.com/docs/api/errors) means for the person;
+# the words for each kind are the product's (mfa.delivery). The 300xx codes normally
+# arrive later, in delivery status callbacks (mfa.webhooks), and the code pages read them
+# through failure_kind too.
+FAILURE_KINDS = {
+    21211: Failure.INVALID_NUMBER,
+    21408: Failure.COUNTRY,
+    21610: Failure.OPTED_OUT,
+    21614: Failure.NOT_MOBILE,
+    30003: Failure.UNREACHABLE,
+    30004: Failure.BLOCKED,
+    30005: Failure.UNKNOWN_NUMBER,
+    30006: Failure.NOT_MOBILE,
+    30007: Failure.FILTERED,
+    30008: Failure.UNDELIVERABLE,
 }
 
 
@@ -55,14 +39,6 @@ def status_callback_url() -> str:
     if settings.TWILIO_STATUS_CALLBACK is not None:
         return settings.TWILIO_STATUS_CALLBACK
     return settings.SITE_URL + reverse("mfa:sms-status")
-
-
-def user_message_for(code) -> str:
-    """The sentence for a Twilio error code; the generic "try again" for any other."""
-    try:
-        return USER_MESSAGES.get(int(code), TRY_AGAIN)
-    except (TypeError, ValueError):
-        return TRY_AGAIN
 
 
 class SmsBackend(BaseSmsBackend):
@@ -79,6 +55,13 @@ class SmsBackend(BaseSmsBackend):
         # local stand-in in tests, https://api.twilio.com otherwise.
         self.client.api.base_url = settings.TWILIO_API_BASE_URL
 
+    @classmethod
+    def failure_kind(cls, code: str) -> str:
+        try:
+            return FAILURE_KINDS.get(int(code), Failure.TRY_AGAIN)
+        except (TypeError, ValueError):
+            return Failure.TRY_AGAIN
+
     def send(self, message: SmsMessage) -> str:
         try:
             sent = self.client.messages.create(
@@ -90,24 +73,24 @@ class SmsBackend(BaseSmsBackend):
         except (TwilioRestException, TwilioServiceException) as exc:
             raise self._delivery_error(exc.status, exc.code) from exc
         except TwilioException as exc:  # e.g. missing credentials: ours to fix, not theirs
-            raise SmsDeliveryError(TRY_AGAIN, code="twilio-client") from exc
+            raise SmsDeliveryError(Failure.TRY_AGAIN, code="twilio-client") from exc
         # ConnectTimeout is both a Timeout and a ConnectionError: "timeout" wins.
         except requests.Timeout as exc:
-            raise SmsDeliveryError(TRY_AGAIN, code="timeout") from exc
+            raise SmsDeliveryError(Failure.TRY_AGAIN, code="timeout") from exc
         except requests.ConnectionError as exc:
-            raise SmsDeliveryError(TRY_AGAIN, code="connection") from exc
+            raise SmsDeliveryError(Failure.TRY_AGAIN, code="connection") from exc
         except requests.RequestException as exc:
-            raise SmsDeliveryError(TRY_AGAIN, code="http-error") from exc
+            raise SmsDeliveryError(Failure.TRY_AGAIN, code="http-error") from exc
         finally:
             if self.http_client.session is not None:
                 self.http_client.session.close()
         return sent.sid or ""
 
-    @staticmethod
-    def _delivery_error(status, code) -> SmsDeliveryError:
+    @classmethod
+    def _delivery_error(cls, status, code) -> SmsDeliveryError:
         if status and int(status) >= 500:
             # Twilio's own trouble; whatever code comes with it, the answer is "later".
-            return SmsDeliveryError(TRY_AGAIN, code=f"http-{status}")
+            return SmsDeliveryError(Failure.TRY_AGAIN, code=f"http-{status}")
         if not code:
-            return SmsDeliveryError(TRY_AGAIN, code=f"http-{status}")
-        return SmsDeliveryError(user_message_for(code), code=str(code))
+            return SmsDeliveryError(Failure.TRY_AGAIN, code=f"http-{status}")
+        return SmsDeliveryError(cls.failure_kind(code), code=str(code))

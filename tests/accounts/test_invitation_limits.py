@@ -53,9 +53,9 @@ def test_other_addresses_and_other_organizations_have_their_own_count(acme, make
 
 
 def test_an_organization_sends_at_most_its_hourly_number(acme, settings, clock):
-    settings.INVITATION_SEND_LIMITS = {**settings.INVITATION_SEND_LIMITS, "organization": (
-        settings.INVITATION_SEND_LIMITS["organization"][0], 2
-    )}
+    settings.LIMITS = {**settings.LIMITS, "INVITATIONS_PER_ORGANIZATION": {
+        **settings.LIMITS["INVITATIONS_PER_ORGANIZATION"], "max": 2
+    }}
     invitation_create(email="a@example.com", organization=acme)
     invitation_create(email="b@example.com", organization=acme)
     with pytest.raises(InvitationError) as refused:

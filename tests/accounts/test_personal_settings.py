@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.user_agents import browser_label
+from core.limits import limit
 from mfa import sms
 from mfa.models import RememberedBrowser, SmsDevice
 from tests.conftest import PASSWORD
@@ -396,7 +397,7 @@ def test_five_wrong_current_passwords_pause_password_changes(ada, client):
 
 
 def test_failed_sign_ins_from_many_ips_pause_password_changes_too(ada, client, settings):
-    for attempt in range(settings.SIGNIN_FAILURES_PER_EMAIL):
+    for attempt in range(limit("SIGNIN_FAILURES_PER_EMAIL").max):
         Client(REMOTE_ADDR=f"10.2.{attempt}.1").post(
             "/signin/", {"email": "ada@example.com", "password": "guess"}
         )
@@ -508,3 +509,12 @@ def test_sign_out_of_all_other_sessions(ada, client, sign_in, last_code, make_us
     assert SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.SESSIONS_ENDED, subject=ada
     ).exists()
+
+
+def test_a_failed_send_is_shown_on_the_phone_change_page(ada, client, settings):
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    response = client.post("/settings/phone/", {"country": "CH", "number": "078 765 43 21"})
+    assert response.status_code == 200
+    assert "This phone number isn't valid. Check it and try again." in html.unescape(
+        page(response)
+    )

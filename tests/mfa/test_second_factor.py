@@ -1,6 +1,7 @@
 """The SMS second factor at sign-in: enrollment, codes, resend (SPEC journeys 4-5, SMS codes)."""
 
 import datetime
+import html
 
 import pytest
 from django.test import Client
@@ -325,3 +326,33 @@ def test_send_again_at_sign_in_ignores_a_number_waiting_in_a_phone_change(
     client.post("/signin/code/resend/")
     assert sms.outbox[-1].to == "+41791234567"
     assert "ending in <strong>67</strong>" in client.get(CODE_PAGE).content.decode()
+
+
+# Refused and failed sends, as the pages show them ----------------------------------------
+
+
+def test_a_failed_send_is_shown_on_the_phone_page_as_it_was_raised(
+    make_member, sign_in, client, settings
+):
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    make_member()
+    sign_in()
+    response = client.post(PHONE_PAGE, {"country": "CH", "number": "079 123 45 67"})
+    assert response.status_code == 200
+    assert "This phone number isn't valid. Check it and try again." in html.unescape(
+        response.content.decode()
+    )
+    assert SmsMessage.objects.get().status == SmsMessage.Status.FAILED
+
+
+def test_a_failed_send_is_shown_on_the_code_page_in_the_products_words(
+    enrolled_member, sign_in, client, settings, clock
+):
+    enrolled_member()
+    sign_in()
+    settings.SMS_BACKEND = "tests.mfa.test_sending.FailingSmsBackend"
+    clock.advance(seconds=31)
+    response = client.post(f"{CODE_PAGE}resend/", follow=True)
+    assert "This phone number isn&#x27;t valid. Check it and try again." in (
+        response.content.decode()
+    )

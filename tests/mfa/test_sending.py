@@ -7,21 +7,22 @@ import phonenumbers
 import pytest
 from phonenumber_field.phonenumber import PhoneNumber
 
+from core.limits import limit
 from mfa import sms
+from mfa.delivery import Failure
 from mfa.models import SmsMessage
-from mfa.sending import SmsNotAllowed, sms_send
+from mfa.sending import LIMIT_NAMES, SmsNotAllowed, sms_send
 from mfa.sms import SmsDeliveryError
 from mfa.sms.base import BaseSmsBackend
 
 BODY = "Your Backstage code is 482913.\n\n@example.com #482913"
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+WINDOW_NAMES = {HOUR: "HOUR", DAY: "DAY"}
 
 
 class FailingSmsBackend(BaseSmsBackend):
     def send(self, message):
-        raise SmsDeliveryError(
-            "This phone number isn't valid. Check it and try again.", code="21211"
-        )
+        raise SmsDeliveryError(Failure.INVALID_NUMBER, code="21211")
 
 
 class BrokenSmsBackend(BaseSmsBackend):
@@ -43,7 +44,15 @@ def only_limit(settings):
     """Set one kind of limit and no others, so that a test sees that one alone."""
 
     def only(kind, limits):
-        settings.SMS_SEND_LIMITS = {kind: limits}
+        # The other SMS limits, and the windows of this kind not given, out of reach.
+        out_of_reach = {
+            name: {"window": HOUR, "max": 10**6} for names in LIMIT_NAMES.values() for name in names
+        }
+        given = {
+            f"SMS_PER_{kind.upper()}_{WINDOW_NAMES[window]}": {"window": window, "max": most}
+            for window, most in limits
+        }
+        settings.LIMITS = {**settings.LIMITS, **out_of_reach, **given}
 
     return only
 
@@ -79,7 +88,7 @@ def test_number_in_a_country_not_allowed_is_refused_before_any_query_or_send(
         sms_send(user=user, to=number("+2348031234567"), body=BODY, ip="203.0.113.7")
 
     assert refused.value.code == "country"
-    assert refused.value.user_message == (
+    assert refused.value.message == (
         "Text messages can't be sent to numbers in Nigeria yet. Contact your organization admin."
     )
     assert sms.outbox == []
@@ -91,7 +100,7 @@ def test_number_of_no_country_is_refused(user):
         sms_send(user=user, to=number("+80012345678"), body=BODY, ip=None)
 
     assert refused.value.code == "country"
-    assert "this number" in refused.value.user_message
+    assert "this number" in refused.value.message
     assert sms.outbox == []
 
 
@@ -131,7 +140,7 @@ def test_limit_is_reached_at_its_count_within_the_window(users, only_limit, kind
 
     code, what = REFUSALS[kind]
     assert refused.value.code == code
-    assert refused.value.user_message == f"{what} Try again in an hour."
+    assert refused.value.message == f"{what} Try again in an hour."
     assert len(sms.outbox) == 3
     assert SmsMessage.objects.count() == 3
 
@@ -148,7 +157,7 @@ def test_limit_lets_sends_through_again_once_the_window_has_passed(users, only_l
         sms_send(**next(sends), body=BODY)
     with pytest.raises(SmsNotAllowed) as refused:  # Five in a day.
         sms_send(**next(sends), body=BODY)
-    assert refused.value.user_message.endswith("Try again tomorrow.")
+    assert refused.value.message.endswith("Try again tomorrow.")
 
     clock.advance(days=1)
     sms_send(**next(sends), body=BODY)
@@ -156,8 +165,8 @@ def test_limit_lets_sends_through_again_once_the_window_has_passed(users, only_l
     assert len(sms.outbox) == 6
 
 
-def test_twenty_adjacent_numbers_are_throttled_with_the_default_limits(make_user, settings):
-    block_per_hour = dict(settings.SMS_SEND_LIMITS["number_block"])[HOUR]
+def test_twenty_adjacent_numbers_are_throttled_with_the_default_limits(make_user):
+    block_per_hour = limit("SMS_PER_NUMBER_BLOCK_HOUR").max
     refusals = []
 
     for i in range(20):
@@ -198,12 +207,7 @@ def test_unknown_ip_addresses_do_not_share_a_limit(users, only_limit):
 
 
 def test_limits_are_checked_in_one_query(user, settings, django_assert_num_queries):
-    settings.SMS_SEND_LIMITS = {
-        "user": [(HOUR, 2), (DAY, 10)],
-        "number": [(HOUR, 5), (DAY, 10)],
-        "number_block": [(HOUR, 10), (DAY, 30)],
-        "ip": [(HOUR, 10), (DAY, 30)],
-    }
+    settings.LIMITS = {**settings.LIMITS, "SMS_PER_USER_HOUR": {"window": HOUR, "max": 2}}
     send = dict(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
 
     # The limits, the row, then the row's outcome.
@@ -225,7 +229,7 @@ def test_failed_delivery_is_recorded_and_raised_for_the_caller_to_show(make_user
     with pytest.raises(SmsDeliveryError) as failed:
         sms_send(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
 
-    assert failed.value.user_message == "This phone number isn't valid. Check it and try again."
+    assert failed.value.message == "This phone number isn't valid. Check it and try again."
     # Committed, not rolled back with the error.
     row = SmsMessage.objects.get()
     assert row.status == SmsMessage.Status.FAILED

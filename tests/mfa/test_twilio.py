@@ -77,7 +77,7 @@ def test_twilio_refusal_becomes_a_clear_message_with_its_code(twilio, code, user
         send()
 
     assert raised.value.code == str(code)
-    assert raised.value.user_message == user_message
+    assert raised.value.message == user_message
     assert len(twilio.requests) == 1
 
 
@@ -89,8 +89,8 @@ def test_delivery_error_codes_have_their_own_message(twilio, code):
         send()
 
     assert raised.value.code == str(code)
-    assert raised.value.user_message != TRY_AGAIN
-    assert "Twilio" not in raised.value.user_message
+    assert raised.value.message != TRY_AGAIN
+    assert "Twilio" not in raised.value.message
 
 
 def test_unknown_twilio_error_asks_to_try_again_and_keeps_the_code(twilio):
@@ -100,7 +100,7 @@ def test_unknown_twilio_error_asks_to_try_again_and_keeps_the_code(twilio):
         send()
 
     assert raised.value.code == "20003"
-    assert raised.value.user_message == TRY_AGAIN
+    assert raised.value.message == TRY_AGAIN
 
 
 def test_server_error_asks_to_try_again_and_is_not_retried(twilio):
@@ -110,7 +110,7 @@ def test_server_error_asks_to_try_again_and_is_not_retried(twilio):
         send()
 
     assert raised.value.code == "http-500"
-    assert raised.value.user_message == TRY_AGAIN
+    assert raised.value.message == TRY_AGAIN
     assert len(twilio.requests) == 1
 
 
@@ -121,7 +121,7 @@ def test_server_error_with_a_twilio_code_is_still_a_server_error(twilio):
         send()
 
     assert raised.value.code == "http-503"
-    assert raised.value.user_message == TRY_AGAIN
+    assert raised.value.message == TRY_AGAIN
 
 
 def test_timeout_gives_up_after_the_configured_seconds_without_retrying(twilio, settings):
@@ -134,7 +134,7 @@ def test_timeout_gives_up_after_the_configured_seconds_without_retrying(twilio, 
 
     assert time.monotonic() - started < 2
     assert raised.value.code == "timeout"
-    assert raised.value.user_message == TRY_AGAIN
+    assert raised.value.message == TRY_AGAIN
     assert len(twilio.requests) == 1
 
 
@@ -150,7 +150,7 @@ def test_unreachable_twilio_asks_to_try_again(settings):
         send()
 
     assert raised.value.code == "connection"
-    assert raised.value.user_message == TRY_AGAIN
+    assert raised.value.message == TRY_AGAIN
 
 
 def test_the_text_and_the_token_stay_out_of_the_logs(twilio, caplog):

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
+from mfa.codes import code_delivery_failure
 from mfa.models import SmsDevice, SmsMessage
-from mfa.webhooks import code_delivery_failure, sms_status_record
+from mfa.webhooks import sms_status_record
 from tests.mfa.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 WEBHOOK = "/sms/status/"

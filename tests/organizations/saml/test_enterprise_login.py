@@ -159,7 +159,9 @@ def test_the_form_may_be_sent_on_to_an_https_idp(client):
 
 
 def test_starts_from_one_ip_are_limited_while_unanswered(acme, settings, clock):
-    settings.SSO_STARTS_PER_IP = 2
+    settings.LIMITS = {
+        **settings.LIMITS, "SSO_STARTS_PER_IP": {**settings.LIMITS["SSO_STARTS_PER_IP"], "max": 2}
+    }
     office, elsewhere = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(2):
         assert office.post("/signin/enterprise/", {"email": "ada@acme.com"}).status_code == 302
