@@ -11,7 +11,8 @@ class SignInForm(forms.Form):
     email = forms.EmailField(
         label="Email",
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        # "webauthn": the browser may offer the member's passkeys as they type (passkeys.js).
+        widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
     )
     password = forms.CharField(

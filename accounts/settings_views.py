@@ -1,6 +1,6 @@
 """Personal settings (SPEC journey 7): the page, name, password, remembered browsers,
-sessions. The pages that change the phone or the authenticator app are mfa's
-(mfa.settings_views).
+sessions. The pages that change the phone, the authenticator app or the passkeys are mfa's
+(mfa.settings_views, mfa.passkey_views).
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
 in, and a half-finished sign-in (password without the code) is not signed in.
@@ -22,6 +22,7 @@ from accounts.settings_forms import FullNameForm
 from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
 from mfa.models import SmsDevice
+from mfa.passkeys import passkeys_list
 from mfa.phone_change import phone_masked
 from mfa.trust import (
     remembered_browser_revoke,
@@ -56,6 +57,7 @@ def _settings_page(request, *, name_form=None, password_form=None):
             "phone": phone_masked(device.number if device else ""),
             "has_phone": device is not None,
             "authenticator": authenticator_device(user),
+            "passkeys": passkeys_list(user),
             "browsers": _remembered_browsers(request),
         },
     )

@@ -1,11 +1,12 @@
 """The sign-in as stages, each with its state in the session.
 
 1. Password (accounts.views.signin): starts a *pending* sign-in.
-2. Second factor (mfa.views): enrollment of a phone, a code from the member's authenticator
-   app, or a code sent to their phone; skipped when MFA does not apply or a remembered
-   browser vouches for the member.
+2. Second factor (mfa.views, mfa.passkey_views): enrollment of a phone, the member's
+   passkey, a code from their authenticator app, or a code sent to their phone; skipped
+   when MFA does not apply or a remembered browser vouches for the member.
 3. `signin_complete`: the one way anybody becomes signed in (password, SMS, authenticator
-   app, remembered browser or enterprise login all end here).
+   app, passkey, remembered browser or enterprise login all end here; "Sign in with a
+   passkey" comes straight here, a passkey being both factors).
 
 Until step 3 nobody is authenticated, so LoginRequiredMiddleware keeps a half-signed-in
 session out of everything but the views marked `login_not_required`.
@@ -35,6 +36,8 @@ class Method(StrEnum):
     PASSWORD = "password"  # noqa: S105 (a method name; MFA does not apply to this member yet)
     SMS = "sms"
     TOTP = "totp"  # a code from an authenticator app
+    PASSKEY = "passkey"  # the password, then a passkey
+    PASSWORDLESS = "passwordless"  # a discoverable passkey with user verification: both factors
     REMEMBERED = "remembered"
     SSO = "sso"
 

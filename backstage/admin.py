@@ -8,7 +8,9 @@ from django.views.decorators.cache import never_cache
 
 from accounts.signin import METHOD_KEY, Method
 
-SECOND_FACTOR_METHODS = {Method.SMS, Method.TOTP, Method.REMEMBERED}
+SECOND_FACTOR_METHODS = {
+    Method.SMS, Method.TOTP, Method.PASSKEY, Method.PASSWORDLESS, Method.REMEMBERED,
+}
 
 
 class BackstageAdminSite(admin.AdminSite):

@@ -2,14 +2,21 @@
 
 What "the member's phone" means lives here, once: SmsDevice.objects.on_file() (the verified
 number), .reachable() (where sign-in codes go) and .changing() (a number waiting for its
-code). Every rule about remembered browsers is in mfa.trust.
+code). Every rule about remembered browsers is in mfa.trust; every rule about passkeys
+(the WebAuthn ceremonies) is in mfa.passkeys.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django_otp.models import CooldownMixin, DeviceManager, SideChannelDevice, ThrottlingMixin
+from django_otp.models import (
+    CooldownMixin,
+    Device,
+    DeviceManager,
+    SideChannelDevice,
+    ThrottlingMixin,
+)
 from phonenumber_field.modelfields import PhoneNumberField
 
 
@@ -89,6 +96,32 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
             self.token = None
         self.save()
         return False
+
+
+class PasskeyDevice(Device):
+    """One passkey (a WebAuthn credential) of a member; mfa.passkeys runs its ceremonies.
+
+    A django-otp device like the phone and the app, so that django_otp.login records it
+    as the session's second factor. `credential_id` and `user_handle` are base64url, as
+    the browser sends them; `public_key` is the COSE key that py_webauthn returned at
+    registration. Nothing here is secret: the private key never leaves the authenticator.
+    """
+
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()
+    # The authenticator's counter at the last use; many passkeys (synced ones) always say 0.
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    # The opaque id that the authenticator keeps for the account (never the email or pk):
+    # the same for all of one member's passkeys, so that a new one replaces an old one
+    # for this site on the same authenticator rather than sitting beside it.
+    user_handle = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "passkey"
+        ordering = ["created_at", "pk"]
 
 
 class RememberedBrowser(models.Model):

@@ -1,16 +1,18 @@
 """What follows a correct password: no second factor, a remembered browser, the member's
-authenticator app, or the SMS step."""
+passkey, their authenticator app, or the SMS step."""
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import User
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
 from core.errors import ApplicationError
 from core.http import client_ip
-from mfa.authenticator import authenticator_set_up
 from mfa.codes import code_send
-from mfa.models import SmsDevice
+from mfa.models import PasskeyDevice, SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_use
 
@@ -23,10 +25,27 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
         signin_complete(request, user, method=Method.REMEMBERED)
         return redirect(next_url or resolve_url("home"))
     pending = signin_pending_start(request, user, next_url=next_url)
-    # Members with an app are asked for its code; a text message only if they choose it.
-    if authenticator_set_up(user):
+    # The strongest factor first: a passkey (which phishing can't take), then the app's code;
+    # a text message only if they choose it.
+    has_passkey, has_authenticator = factors_set_up(user)
+    if has_passkey:
+        return redirect("mfa:passkey")
+    if has_authenticator:
         return redirect("mfa:authenticator")
     return sms_step_start(request, user, pending=pending)
+
+
+def factors_set_up(user) -> tuple[bool, bool]:
+    """Whether the member has a passkey, and a confirmed authenticator app: one query, as
+    mfa.passkeys.passkey_set_up and mfa.authenticator.authenticator_set_up would each ask."""
+    return (
+        User.objects.filter(pk=user.pk)
+        .values_list(
+            Exists(PasskeyDevice.objects.filter(user=OuterRef("pk"))),
+            Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+        .get()
+    )
 
 
 def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:

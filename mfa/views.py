@@ -12,7 +12,6 @@ from core.http import client_ip, client_of
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
-    authenticator_set_up,
     authenticator_verify,
 )
 from mfa.codes import (
@@ -24,8 +23,9 @@ from mfa.codes import (
 )
 from mfa.forms import AuthenticatorCodeForm, CodeForm, PhoneForm
 from mfa.models import SmsDevice
+from mfa.passkeys import passkey_set_up
 from mfa.services import phone_code_request, phone_confirm
-from mfa.stages import sms_step_start
+from mfa.stages import factors_set_up, sms_step_start
 from mfa.trust import remembered_browser_grant
 from organizations.members import admins_to_ask
 
@@ -70,6 +70,11 @@ def _signed_in(request, user, pending, device, *, method: Method, remember: bool
 def _sign_in_number(device):
     # A number waiting in a phone change (personal settings) is not for signing in.
     return device.number if device.confirmed else device.pending_number
+
+
+def _other_factors(user, device) -> dict:
+    has_passkey, has_authenticator = factors_set_up(user) if device.confirmed else (False, False)
+    return {"has_passkey": has_passkey, "has_authenticator": has_authenticator}
 
 
 @pending_signin_required
@@ -121,8 +126,9 @@ def verify(request, user, pending):
             "form": form,
             "number_hint": str(_sign_in_number(device))[-2:],
             "enrolling": not device.confirmed,
-            # The way back to the app step, for a member who chose a text message after all.
-            "has_authenticator": device.confirmed and authenticator_set_up(user),
+            # The ways back to the passkey or app step, for a member who chose a text
+            # message after all.
+            **_other_factors(user, device),
             "resend_in": seconds_until_resend(device),
             "undelivered": code_delivery_failure(device),
             # "Can't use this phone?": whom to ask, shown only once the password was accepted.
@@ -172,11 +178,14 @@ def authenticator(request, user, pending):
                 )
         elif form.code_malformed:
             authenticator_code_malformed(device=device, **client_of(request))
-    return render(request, "mfa/authenticator.html", {"form": form})
+    return render(
+        request, "mfa/authenticator.html", {"form": form, "has_passkey": passkey_set_up(user)}
+    )
 
 
 @require_POST
 @pending_signin_required
 def authenticator_sms(request, user, pending):
-    """The app step's "Send a code by text message instead": on to the SMS step."""
+    """"Send a code by text message instead", from the app or the passkey step: on to the
+    SMS step."""
     return sms_step_start(request, user, pending=pending)
