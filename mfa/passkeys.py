@@ -87,20 +87,22 @@ def relying_party() -> tuple[str, str]:
 # Challenges ------------------------------------------------------------------------------
 
 
-def _challenge_issue(session, *, purpose: str, user_id: int | None) -> bytes:
+def _challenge_issue(session, *, purpose: str, user_id: int | None, **kept) -> bytes:
     challenge = secrets.token_bytes(32)
     session[CHALLENGE_KEY] = {
         "purpose": purpose,
         "challenge": bytes_to_base64url(challenge),
         "user_id": user_id,
         "issued_at": timezone.now().isoformat(),
+        **kept,
     }
     return challenge
 
 
-def _challenge_take(session, *, purpose: str, user_id: int | None) -> bytes:
+def _challenge_take(session, *, purpose: str, user_id: int | None) -> dict:
     """The challenge issued to this session for `purpose` (and member), removed so that it
-    answers once; PasskeyError("expired") if there is none, it is stale or for another."""
+    answers once; PasskeyError("expired") if there is none, it is stale or for another.
+    The bytes are under "challenge"; what the issuer kept with it, under its own names."""
     data = session.pop(CHALLENGE_KEY, None)
     if (
         not isinstance(data, dict)
@@ -109,7 +111,7 @@ def _challenge_take(session, *, purpose: str, user_id: int | None) -> bytes:
         or timezone.now() - datetime.fromisoformat(data["issued_at"]) > CHALLENGE_VALID_FOR
     ):
         raise PasskeyError("expired")
-    return base64url_to_bytes(data["challenge"])
+    return {**data, "challenge": base64url_to_bytes(data["challenge"])}
 
 
 # Reading -------------------------------------------------------------------------------------
@@ -167,13 +169,17 @@ def _user_handle(user) -> str:
 def registration_options(*, user: User, session) -> str:
     """The options for navigator.credentials.create(), as JSON, with a new challenge."""
     rp_id, _ = relying_party()
+    user_handle = _user_handle(user)
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name=RP_NAME,
-        user_id=base64url_to_bytes(_user_handle(user)),
+        user_id=base64url_to_bytes(user_handle),
         user_name=user.email,
         user_display_name=user.full_name or user.email,
-        challenge=_challenge_issue(session, purpose=Purpose.REGISTER, user_id=user.pk),
+        # The handle is kept with the challenge: a new one must be stored as it was offered.
+        challenge=_challenge_issue(
+            session, purpose=Purpose.REGISTER, user_id=user.pk, user_handle=user_handle
+        ),
         timeout=int(CEREMONY_TIMEOUT.total_seconds() * 1000),
         # Discoverable, so that the same passkey also signs in with no password; the user
         # verification that this needs is asked for at that sign-in.
@@ -209,13 +215,13 @@ def passkey_register(
 
     The challenge is taken first, so a refused answer cannot be tried again.
     """
-    challenge = _challenge_take(session, purpose=Purpose.REGISTER, user_id=user.pk)
+    issued = _challenge_take(session, purpose=Purpose.REGISTER, user_id=user.pk)
     rp_id, origin = relying_party()
     answer = _credential(credential)
     try:
         verified = verify_registration_response(
             credential=answer,
-            expected_challenge=challenge,
+            expected_challenge=issued["challenge"],
             expected_rp_id=rp_id,
             expected_origin=origin,
         )
@@ -225,6 +231,7 @@ def passkey_register(
     with transaction.atomic():
         # The member's row lock: two additions at once agree on one user handle.
         User.objects.select_for_update().filter(pk=user.pk).first()
+        existing = PasskeyDevice.objects.filter(user=user).values_list("user_handle", flat=True)
         credential_id = bytes_to_base64url(verified.credential_id)
         if PasskeyDevice.objects.filter(credential_id=credential_id).exists():
             raise PasskeyError("duplicate")
@@ -235,7 +242,7 @@ def passkey_register(
             public_key=verified.credential_public_key,
             sign_count=verified.sign_count,
             transports=[t for t in transports if t in _TRANSPORTS],
-            user_handle=_user_handle(user),
+            user_handle=existing.first() or issued["user_handle"],
         )
         security_event_record(
             kind=SecurityEvent.Kind.PASSKEY_ADDED, ip=ip, user_agent=user_agent, actor=user,
@@ -327,7 +334,7 @@ def passkey_authenticate(
         session,
         purpose=Purpose.SECOND_FACTOR if user else Purpose.PASSWORDLESS,
         user_id=user.pk if user else None,
-    )
+    )["challenge"]
     answer = _credential(credential)
     with transaction.atomic():
         devices = (

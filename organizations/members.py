@@ -20,6 +20,7 @@ from core.errors import ApplicationError
 from core.http import client_of
 from mfa.authenticator import authenticators_delete
 from mfa.models import SmsDevice
+from mfa.passkeys import passkeys_delete
 from mfa.trust import remembered_browsers_forget
 from organizations.models import Membership, Organization
 from organizations.permissions import Refusal, members_manage_allowed, phone_reset_refusal
@@ -72,9 +73,10 @@ def member_phone_reset(
 ) -> None:
     """Remove `member`'s phone so that their next sign-in asks for a new number (journey 8).
 
-    Deletes their SMS device and their authenticator app (a lost phone usually holds it, and
-    with it left the member would be stuck at its step), ends every session of theirs at
-    once, forgets every browser remembered for them, records PHONE_REMOVED and emails them.
+    Deletes their SMS device, their authenticator app and their passkeys (a lost phone
+    usually holds them, and with them left the member would be stuck at their step), ends
+    every session of theirs at once, forgets every browser remembered for them, records
+    PHONE_REMOVED and emails them.
     `organization` is the one whose Members page it was done from (None from Django admin).
     """
     phone_reset_check(actor=actor, member=member)
@@ -86,12 +88,13 @@ def member_phone_reset(
     number_ending = str(device.number)[-2:]
     device.delete()
     authenticator_removed = authenticators_delete(user=member)
+    passkeys_removed = passkeys_delete(user=member)
     user_sessions_end(user=member, request=request, actor=actor)
     forgotten = remembered_browsers_forget(user=member)
     security_event_record(
         kind=SecurityEvent.Kind.PHONE_REMOVED, **client_of(request), actor=actor, subject=member,
         organization=organization, number_ending=number_ending, browsers_forgotten=forgotten,
-        authenticator_removed=authenticator_removed,
+        authenticator_removed=authenticator_removed, passkeys_removed=passkeys_removed,
     )
     context = {
         "member": member,
@@ -99,6 +102,7 @@ def member_phone_reset(
         "by_support": actor.is_staff and organization is None,
         "organization": organization,
         "authenticator_removed": authenticator_removed,
+        "passkeys_removed": passkeys_removed,
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     # After commit, so that an email never announces a reset that was rolled back; and a
@@ -273,6 +277,8 @@ METHOD_WORDS = {
     "password": "with the password",
     "sms": "with the password and a code",
     "totp": "with the password and an authenticator app",
+    "passkey": "with the password and a passkey",
+    "passwordless": "with a passkey, without a password",
     "remembered": "with the password, on a remembered browser",
     "sso": "with enterprise login",
 }
@@ -292,6 +298,8 @@ def event_summary(event: SecurityEvent) -> str:
         words.append(f"as {ROLE_WORDS[role].lower()}")
     if detail.get("method") in METHOD_WORDS:
         words.append(METHOD_WORDS[detail["method"]])
+    if detail.get("passkey"):
+        words.append(f"passkey “{detail['passkey']}”")
     if detail.get("resent"):
         words.append("sent again")
     if detail.get("number_ending"):
