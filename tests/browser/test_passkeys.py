@@ -59,7 +59,7 @@ def test_add_a_passkey_then_sign_in_with_it_after_the_password_and_without(
     person.goto("/settings/")
     expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
     expect(page.get_by_text("This browser can't add passkeys.")).to_be_hidden()
-    person.check("settings-passkeys")
+    person.check()
     page.get_by_role("button", name="Add a passkey").click()
 
     # The browser's dialog (answered by the virtual authenticator), then a name for it.
@@ -72,6 +72,7 @@ def test_add_a_passkey_then_sign_in_with_it_after_the_password_and_without(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("cell", name="This laptop", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Remove This laptop")).to_be_visible()
+    person.check("settings-passkeys")
     assert "A passkey was added" in email_inbox.last_to("ada@example.com")["Subject"]
     credentials = virtual["cdp"].send(
         "WebAuthn.getCredentials", {"authenticatorId": virtual["id"]}
