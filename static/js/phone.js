@@ -26,13 +26,36 @@
     .call(select.options, function (option) { return option.value.toLowerCase(); })
     .filter(Boolean);
 
-  var iti = window.intlTelInput(input, {
+  var iti = null;
+
+  // The national spelling (079 123 45 67 in Switzerland) starts with the trunk prefix,
+  // which the international form beside the calling code drops (+41 79 123 45 67). Left
+  // in, the picker cannot format the number and shows "+41 0791234567". Registered before
+  // the picker's own input listener, so that it formats what is left. A lone "0" stays
+  // until the next digit, so that the first key press shows.
+  function dropTrunkPrefix() {
+    var country = iti && iti.getSelectedCountry();
+    var prefix = country && country.nationalPrefix;
+    if (prefix && input.value.indexOf(prefix) === 0 && input.value.length > prefix.length) {
+      input.value = input.value.slice(prefix.length);
+    }
+  }
+  input.addEventListener("input", dropTrunkPrefix);
+
+  iti = window.intlTelInput(input, {
     onlyCountries: allowed,
     // "" shows the globe; a form sent back with an error keeps the country chosen.
     initialCountry: select.value.toLowerCase(),
     countrySearch: true,
     showFlags: true,
     separateDialCode: true,
+    // Formats as the member types, for the chosen country (libphonenumber's as-you-type
+    // formatter, from the utils below). strictMode takes digits only: the formatter puts
+    // the spaces in, so a typed space is not needed (and would stop the formatting).
+    formatAsYouType: true,
+    strictMode: true,
+    // The rejected space is not a mistake: no shake for it.
+    strictRejectAnimation: false,
     // Same-origin module import, allowed by script-src 'self'; it formats and validates.
     loadUtils: function () { return import(form.dataset.utilsUrl); },
     uiTranslations: {
@@ -52,7 +75,13 @@
     select.value = country ? country.iso2.toUpperCase() : "";
   }
 
-  input.addEventListener("countrychange", syncCountry);
+  input.addEventListener("countrychange", function () {
+    syncCountry();
+    // A number typed before the country was chosen: formatted for it now.
+    if (input.value) {
+      input.dispatchEvent(new Event("input"));
+    }
+  });
 
   form.addEventListener("submit", function () {
     syncCountry();

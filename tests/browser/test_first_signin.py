@@ -130,6 +130,36 @@ def test_mistakes_are_explained_and_search_finds_a_country_by_its_calling_code(
     assert sms_inbox.messages()[-1].startswith("To: +447400123456\n")
 
 
+def test_the_number_is_formatted_as_it_is_typed_without_the_trunk_zero(
+    person, make_member, sms_inbox
+):
+    make_member(email="ada@example.com")
+    page = sign_in(person, "ada@example.com")
+    number = page.get_by_label(label("Mobile number"))
+
+    # Typed before a country is chosen: formatted once it is.
+    number.press_sequentially("0791234567")
+    choose_country(page, "Switzerland", "ch")
+    expect(number).to_have_value("79 123 45 67")
+
+    # Typed the way it is written at home: the field shows it the international way,
+    # beside +41, in Switzerland's groups.
+    number.fill("")
+    number.press_sequentially("079 123 45 67")
+    expect(number).to_have_value("79 123 45 67")
+    expect(page.locator(".iti__selected-dial-code")).to_have_text("+41")
+    person.check("phone-formatted")
+
+    # Another country, its own groups.
+    number.fill("")
+    choose_country(page, "+44", "gb")
+    number.press_sequentially("07400123456")
+    expect(number).to_have_value("7400 123456")
+    page.get_by_role("button", name="Send a code").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    assert sms_inbox.messages()[-1].startswith("To: +447400123456\n")
+
+
 def test_enrollment_works_without_javascript(open_browser, make_member, sms_inbox):
     make_member(email="ada@example.com")
     person = open_browser(javascript=False)
@@ -187,6 +217,26 @@ def test_on_a_phone_sized_screen_the_list_fills_the_screen(open_browser, make_me
     make_member(email="ada@example.com")
     person = open_browser(width=375)
     page = sign_in(person, "ada@example.com")
+
+    # Before typing, the search box shows all of what it is for.
+    page.locator(".iti__selected-country").click()
+    box = page.get_by_role("combobox", name="Search by country or code")
+    expect(box).to_be_focused()
+    assert box.get_attribute("placeholder") == "Search by country or code"
+    cut_off = box.evaluate(
+        """box => {
+            const style = getComputedStyle(box);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const room = box.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            const needed = context.measureText(box.placeholder).width;
+            return needed > room ? `${needed} px of placeholder in ${room} px` : "";
+        }"""
+    )
+    assert not cut_off, cut_off
+    person.check("phone-search-empty", widths=(375,))
+    page.keyboard.press("Escape")
 
     search_countries(page, "41", "ch")
     person.check("phone-search", widths=(375,))
