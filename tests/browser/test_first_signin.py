@@ -160,18 +160,20 @@ def test_the_number_is_formatted_as_it_is_typed_without_the_trunk_zero(
     assert sms_inbox.messages()[-1].startswith("To: +447400123456\n")
 
 
-def test_enrollment_works_without_javascript(open_browser, make_member, sms_inbox):
+@pytest.mark.parametrize("spelling", ["079 123 45 67", "+41 79 123 45 67"])
+def test_enrollment_works_without_javascript(open_browser, make_member, sms_inbox, spelling):
     make_member(email="ada@example.com")
     person = open_browser(javascript=False)
     page = sign_in(person, "ada@example.com")
 
     page.get_by_label(label("Country")).select_option(label="Switzerland (+41)")
-    page.get_by_label(label("Mobile number")).fill("079 123 45 67")
+    page.get_by_label(label("Mobile number")).fill(spelling)
     page.get_by_role("button", name="Send a code").click()
     enter_code(person, sms_inbox, remember=False)
 
     expect_home(page, "Ada")
-    assert SmsDevice.objects.get(user__email="ada@example.com").confirmed
+    device = SmsDevice.objects.get(user__email="ada@example.com")
+    assert (str(device.number), device.confirmed) == ("+41791234567", True)
 
 
 def test_sign_in_phone_and_code_with_the_keyboard_alone(person, make_member, sms_inbox):
