@@ -50,7 +50,7 @@ def test_activity_tab_lists_the_organizations_security_events(person, make_membe
     person.goto("/organizations/acme-events/members/")
     page.get_by_role("link", name="Activity").click()
     expect(page.get_by_role("heading", name="Activity")).to_be_visible()
-    person.check("activity")
+    person.check("activity-empty")
 
 
 def test_mandatory_enterprise_login_refuses_the_password_and_points_the_way(
