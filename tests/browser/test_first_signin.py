@@ -45,6 +45,10 @@ def test_from_the_invitation_email_to_the_home_page(
 
     expect(page.get_by_role("heading", name="Create your password")).to_be_visible()
     person.check("invitation")
+    # Nothing filled in: every mistake is listed at the top and beside its field.
+    page.get_by_role("button", name="Confirm account").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    person.check("invitation-error")
     page.get_by_label(label("Full name")).fill("Grace Hopper")
     page.get_by_label(label("Password")).fill(NEW_PASSWORD)
     page.get_by_label(label("Password again")).fill(NEW_PASSWORD)
@@ -54,6 +58,7 @@ def test_from_the_invitation_email_to_the_home_page(
     # The sign-in page, with the email filled in.
     expect(page.get_by_role("status")).to_contain_text("Your account has been created")
     expect(page.get_by_label(label("Email"))).to_have_value("grace@example.com")
+    person.check("signin-account-created")
     assert "created" in email_inbox.last_to("grace@example.com")["Subject"]
     page.get_by_label(label("Password")).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
