@@ -46,7 +46,11 @@ def browser():
     rest of the suite then runs without Playwright's event loop and the setting below.
     """
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package.")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
+            "(apt-get install chromium fonts-liberation; scripts/setup does it as root). "
+            'Meanwhile, -m "not browser" runs the others (scripts/test does that itself).'
+        )
     with pytest.MonkeyPatch.context() as patch:
         # Playwright's sync API keeps an asyncio loop running in this thread, so Django would
         # take the tests' own ORM calls for calls from async code and refuse them; they are not.
