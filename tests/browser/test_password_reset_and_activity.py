@@ -35,6 +35,7 @@ def test_forgot_password_from_the_email_link_to_signing_in_with_the_code(
     page.get_by_label(label("New password again")).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_label(label("Email"))).to_have_value("ada@example.com")
+    person.check("signin-password-reset-done")
 
     # The reset signs nobody in, and the code is still asked for.
     sign_in(person, "ada@example.com", NEW_PASSWORD)
