@@ -26,23 +26,7 @@
     .call(select.options, function (option) { return option.value.toLowerCase(); })
     .filter(Boolean);
 
-  var iti = null;
-
-  // The national spelling (079 123 45 67 in Switzerland) starts with the trunk prefix,
-  // which the international form beside the calling code drops (+41 79 123 45 67). Left
-  // in, the picker cannot format the number and shows "+41 0791234567". Registered before
-  // the picker's own input listener, so that it formats what is left. A lone "0" stays
-  // until the next digit, so that the first key press shows.
-  function dropTrunkPrefix() {
-    var country = iti && iti.getSelectedCountry();
-    var prefix = country && country.nationalPrefix;
-    if (prefix && input.value.indexOf(prefix) === 0 && input.value.length > prefix.length) {
-      input.value = input.value.slice(prefix.length);
-    }
-  }
-  input.addEventListener("input", dropTrunkPrefix);
-
-  iti = window.intlTelInput(input, {
+  var iti = window.intlTelInput(input, {
     onlyCountries: allowed,
     // "" shows the globe; a form sent back with an error keeps the country chosen.
     initialCountry: select.value.toLowerCase(),
@@ -74,6 +58,22 @@
     var country = iti.getSelectedCountry();
     select.value = country ? country.iso2.toUpperCase() : "";
   }
+
+  // The national spelling (079 123 45 67 in Switzerland) starts with the trunk prefix,
+  // which the international form beside the calling code drops (+41 79 123 45 67). Left
+  // in, the picker cannot format the number and shows "+41 0791234567". This runs after
+  // the picker's own input listener (typed, pasted or autofilled): the prefix goes, and the
+  // picker is given the rest to format. A lone "0" stays until the next digit, so that the
+  // first key press shows.
+  input.addEventListener("input", function () {
+    var country = iti.getSelectedCountry();
+    var prefix = country && country.nationalPrefix;
+    var value = input.value;
+    if (prefix && value.indexOf(prefix) === 0 && value.length > prefix.length) {
+      input.value = value.slice(prefix.length);
+      input.dispatchEvent(new Event("input"));
+    }
+  });
 
   input.addEventListener("countrychange", function () {
     syncCountry();

@@ -155,6 +155,14 @@ def test_the_number_is_formatted_as_it_is_typed_without_the_trunk_zero(
     expect(page.locator(".iti__selected-dial-code")).to_have_text("+41")
     person.check("phone-formatted")
 
+    # Pasted, as from a contact card: the same.
+    number.fill("")
+    person.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("navigator.clipboard.writeText('079 123 45 67')")
+    number.focus()
+    page.keyboard.press("ControlOrMeta+V")
+    expect(number).to_have_value("79 123 45 67")
+
     # Another country, its own groups.
     number.fill("")
     choose_country(page, "+44", "gb")
