@@ -4,6 +4,9 @@ At most SESSION_COOKIE_AGE after the sign-in, however busy, and SESSION_IDLE_TIM
 the last request; after enterprise login, also no later than the identity provider said
 (SessionNotOnOrAfter). All are read from the session itself, so every app server agrees and
 no query is needed.
+
+A session can also end from elsewhere (accounts.services.user_sessions_end); the sign-in page
+then says why when the member is owed a reason, at the cost of one query for that request.
 """
 
 from datetime import UTC, datetime, timedelta
