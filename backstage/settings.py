@@ -27,7 +27,10 @@ DEBUG = env_bool("DEBUG", False)
 LOCAL_SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", LOCAL_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, the address of `runserver` on PORT (scripts/run), so that the links it prints work.
+SITE_URL = os.environ.get(
+    "SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
@@ -254,26 +257,28 @@ PHONENUMBER_DB_FORMAT = "E164"
 # Email ---------------------------------------------------------------------
 EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "var" / "outbox" / "email"))
 _email_backend = os.environ.get("EMAIL_BACKEND", "filebased" if DEBUG else "smtp")
-MAILERS = {
-    "default": {
-        "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
-        "filebased": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(EMAIL_OUTBOX_DIR)},
+_email_backends = {
+    "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    "filebased": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(EMAIL_OUTBOX_DIR)},
+    },
+    "locmem": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+    "smtp": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
         },
-        "locmem": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
-        "smtp": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": os.environ.get("EMAIL_HOST", "localhost"),
-                "port": int(os.environ.get("EMAIL_PORT", "25")),
-                "username": os.environ.get("EMAIL_HOST_USER", ""),
-                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", False),
-            },
-        },
-    }.get(_email_backend, {"BACKEND": _email_backend}),
+    },
 }
+# Django's dotted spelling (django.core.mail.backends.filebased.EmailBackend) names the same
+# backend as the short one, with the same options (EMAIL_FILE_PATH, EMAIL_HOST...).
+_email_backends.update({mailer["BACKEND"]: mailer for mailer in list(_email_backends.values())})
+MAILERS = {"default": _email_backends.get(_email_backend, {"BACKEND": _email_backend})}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backstage <no-reply@backstage.local>")
 
 # Internationalization and static files -------------------------------------

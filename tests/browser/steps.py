@@ -119,3 +119,32 @@ def tab_to(page: Page, locator, *, most: int = 12) -> None:
         if locator.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"{locator} not reached with {most} presses of Tab")
+
+
+def expect_labelled_cards(table) -> None:
+    """At a phone's width a table's rows are cards, its header row out of sight: every
+    value shows its column's name (an actions column, whose buttons name themselves and
+    whose heading is only for screen readers, needs none)."""
+    problems = table.evaluate(
+        """table => {
+            const headings = [...table.tHead.rows[0].cells];
+            const rows = [...table.tBodies[0].rows].filter(row => row.cells.length > 1);
+            if (!rows.length) return ["no rows to look at"];
+            if (table.tHead.getBoundingClientRect().height > 1) return ["the header row shows"];
+            const problems = [];
+            for (const row of rows) {
+                if (getComputedStyle(row).display !== "block") problems.push("rows are not cards");
+                [...row.cells].forEach((cell, index) => {
+                    const heading = headings[index];
+                    if (heading.querySelector(".visually-hidden")) return;
+                    const name = heading.textContent.trim();
+                    const shown = getComputedStyle(cell, "::before").content;
+                    if (shown !== JSON.stringify(name)) {
+                        problems.push(`"${cell.textContent.trim()}" shows ${shown}, not "${name}"`);
+                    }
+                });
+            }
+            return problems;
+        }"""
+    )
+    assert not problems, "\n".join(problems)

@@ -33,6 +33,7 @@ def test_set_up_an_authenticator_app_then_sign_in_with_it(
     page.get_by_role("button", name="Confirm").click()
 
     expect(page.get_by_role("status")).to_contain_text("Your authenticator app is set up.")
+    person.check("settings-authenticator-added")
     expect(page.locator("#secret-key")).to_have_count(0)
     expect(page.get_by_role("link", name="Remove authenticator app")).to_be_visible()
     assert "An authenticator app was added" in email_inbox.last_to("ada@example.com")["Subject"]
@@ -68,4 +69,5 @@ def test_remove_the_authenticator_app_from_personal_settings(
     page.get_by_role("button", name="Remove authenticator app").click()
 
     expect(page.get_by_role("status")).to_contain_text("Your authenticator app has been removed.")
+    person.check("settings-authenticator-removed")
     expect(page.get_by_role("button", name="Set up an authenticator app")).to_be_visible()

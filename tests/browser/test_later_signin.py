@@ -41,6 +41,10 @@ def test_without_remember_me_the_next_sign_in_asks_for_a_code(
     person, enrolled_member, sms_inbox, clock
 ):
     enrolled_member(email="ada@example.com")
+    page = sign_in(person, "ada@example.com", "not the password")
+    expect(page.locator(".error-summary")).to_be_visible()
+    person.check("signin-error")
+    clock.advance(seconds=2)
     page = sign_in(person, "ada@example.com")
     enter_code(person, sms_inbox, remember=False)
     expect_home(page, "Ada")
@@ -75,6 +79,7 @@ def test_send_again_after_the_cooldown(person, enrolled_member, sms_inbox, clock
     send_again.click()
 
     expect(page.get_by_role("status")).to_contain_text("A new code is on its way.")
+    person.check("code-resent")
     assert len(sms_inbox.messages()) == 2
     # The first code died with the new one.
     page.get_by_label(label("Code")).fill(first_code)
