@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.password_forms import PasswordChangeForm
+from accounts.reauth import reauthentication_required
 from accounts.services import (
     user_full_name_change,
     user_password_change,
@@ -113,6 +114,7 @@ def remembered_browsers_forget_all(request):
 
 
 @require_POST
+@reauthentication_required
 def other_sessions_end(request):
     user_sessions_end(user=request.user, request=request, keep_current=True)
     messages.success(request, "You're signed out of all other sessions.")
