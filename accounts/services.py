@@ -78,3 +78,21 @@ def user_password_change(
         lambda: send_email(to=user.email, template="password_changed", context=context),
         robust=True,
     )
+
+
+@transaction.atomic
+def user_other_sessions_end(*, user: User, request: HttpRequest) -> None:
+    """"Sign out of all other sessions" in personal settings: every session of `user` but
+    this one ends, and they are told by email, so that a change they did not make does not
+    go unnoticed."""
+    user_sessions_end(user=user, request=request, keep_current=True)
+    context = {
+        "user": user,
+        "changed_at": timezone.now(),
+        "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
+    }
+    # After commit, and robust: a mail server that is down must not undo the change.
+    transaction.on_commit(
+        lambda: send_email(to=user.email, template="sessions_ended", context=context),
+        robust=True,
+    )

@@ -13,10 +13,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.password_forms import PasswordChangeForm
+from accounts.reauth import reauthentication_required
 from accounts.services import (
     user_full_name_change,
+    user_other_sessions_end,
     user_password_change,
-    user_sessions_end,
 )
 from accounts.settings_forms import FullNameForm
 from accounts.user_agents import browser_label
@@ -113,7 +114,8 @@ def remembered_browsers_forget_all(request):
 
 
 @require_POST
+@reauthentication_required
 def other_sessions_end(request):
-    user_sessions_end(user=request.user, request=request, keep_current=True)
+    user_other_sessions_end(user=request.user, request=request)
     messages.success(request, "You're signed out of all other sessions.")
     return redirect("accounts:settings")

@@ -27,6 +27,9 @@ from core.http import client_of
 
 PENDING_KEY = "signin_pending"
 METHOD_KEY = "signin_method"
+# Set when a code (SMS or app) is entered after the sign-in, to step up a session that
+# signed in without one (mfa.views.step_up).
+SECOND_FACTOR_KEY = "second_factor_at"
 # Time to get through the second factor after the password.
 PENDING_VALID_FOR = timedelta(minutes=15)
 
@@ -92,6 +95,8 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
     signin_pending_clear(request)
     login(request, user, backend="accounts.backends.EmailBackend")  # rotates the session key
     request.session[METHOD_KEY] = str(method)
+    # A step-up belongs to the sign-in it followed.
+    request.session.pop(SECOND_FACTOR_KEY, None)
     security_event_record(
         kind=SecurityEvent.Kind.SSO_SIGNIN
         if method == Method.SSO
@@ -102,3 +107,20 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
         organization=organization,
         method=str(method),
     )
+
+
+def session_has_second_factor(request: HttpRequest) -> bool:
+    """Whether a second factor was given in this session: the sign-in's code (SMS or app),
+    or a code entered since (second_factor_record).
+
+    A remembered browser is one factor plus the browser (README, SECURITY 18), and
+    enterprise login's factors are the identity provider's, unknown here: neither counts.
+    """
+    return request.session.get(METHOD_KEY) in (Method.SMS, Method.TOTP) or bool(
+        request.session.get(SECOND_FACTOR_KEY)
+    )
+
+
+def second_factor_record(request: HttpRequest) -> None:
+    """A code was entered in this signed-in session (the step-up before Django admin)."""
+    request.session[SECOND_FACTOR_KEY] = timezone.now().isoformat()

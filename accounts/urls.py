@@ -23,6 +23,7 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     # Personal settings.
+    path("settings/confirm-password/", views.password_confirm, name="password-confirm"),
     path("settings/", settings_views.personal_settings, name="settings"),
     path("settings/name/", settings_views.full_name_change, name="settings-name"),
     path("settings/password/", settings_views.password_change, name="settings-password"),

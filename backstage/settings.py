@@ -143,6 +143,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # (accounts.session_lifetime).
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 SESSION_IDLE_TIMEOUT = timedelta(hours=1)
+# Security changes (phone, authenticator app, ending other sessions) ask for the password
+# again unless it (or enterprise login) was given this long ago at most (accounts.reauth).
+REAUTHENTICATION_VALID_FOR = timedelta(minutes=10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -154,6 +154,18 @@ class PhoneCodeForm(CodeForm):
     remember = None
 
 
+class StepUpCodeForm(CodeForm):
+    """A code by text message for a session already signed in (before Django admin)."""
+
+    remember = None
+
+
+class StepUpAuthenticatorForm(AuthenticatorCodeForm):
+    """The app's code for a session already signed in (before Django admin)."""
+
+    remember = None
+
+
 class AuthenticatorSetupForm(AuthenticatorCodeForm):
     """The first code from a new authenticator app; a settings change remembers no browser."""
 

@@ -5,7 +5,10 @@ includes so that these pages keep their names in the "accounts" namespace beside
 personal settings (accounts:settings-phone, ...).
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
-in, and a half-finished sign-in (password without the code) is not signed in.
+in, and a half-finished sign-in (password without the code) is not signed in. Those that
+change how the member signs in also need a fresh password (accounts.reauth): the first
+step of each, since the next (the code page of a phone change, the set-up page of an app)
+works only for the change that this session started there.
 """
 
 import secrets
@@ -15,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.reauth import reauthentication_required
 from core.errors import ApplicationError
 from core.http import client_ip, client_of
 from mfa.authenticator import (
@@ -45,6 +49,7 @@ PHONE_CHANGE_ATTEMPT = "phone_change_attempt"
 AUTHENTICATOR_SETUP = "authenticator_setup"
 
 
+@reauthentication_required
 def phone_change(request):
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -119,6 +124,7 @@ def phone_change_code_resend(request):
 
 
 @require_POST
+@reauthentication_required
 def authenticator_begin(request):
     try:
         device = authenticator_setup_start(user=request.user)
@@ -162,6 +168,7 @@ def authenticator_setup(request):
     )
 
 
+@reauthentication_required
 def authenticator_removal(request):
     device = authenticator_device(request.user)
     if device is None:

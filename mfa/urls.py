@@ -9,6 +9,8 @@ urlpatterns = [
     path("signin/code/resend/", views.resend, name="resend"),
     path("signin/app/", views.authenticator, name="authenticator"),
     path("signin/app/sms/", views.authenticator_sms, name="authenticator-sms"),
+    path("signin/step-up/", views.step_up, name="step-up"),
+    path("signin/step-up/sms/", views.step_up_sms, name="step-up-sms"),
     path("sms/status/", webhooks.twilio_status, name="sms-status"),
 ]
 

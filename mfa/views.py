@@ -1,14 +1,24 @@
+import secrets
 from functools import wraps
+from urllib.parse import urlencode
 
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.signin import Method, signin_complete, signin_pending
+from accounts.signin import (
+    Method,
+    second_factor_record,
+    session_has_second_factor,
+    signin_complete,
+    signin_pending,
+)
 from core.errors import ApplicationError
-from core.http import client_ip, client_of
+from core.http import client_ip, client_of, safe_next_url
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
@@ -22,7 +32,13 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
-from mfa.forms import AuthenticatorCodeForm, CodeForm, PhoneForm
+from mfa.forms import (
+    AuthenticatorCodeForm,
+    CodeForm,
+    PhoneForm,
+    StepUpAuthenticatorForm,
+    StepUpCodeForm,
+)
 from mfa.models import SmsDevice
 from mfa.services import phone_code_request, phone_confirm
 from mfa.stages import sms_step_start
@@ -180,3 +196,85 @@ def authenticator(request, user, pending):
 def authenticator_sms(request, user, pending):
     """The app step's "Send a code by text message instead": on to the SMS step."""
     return sms_step_start(request, user, pending=pending)
+
+
+# Step-up: a code in a session already signed in --------------------------------------------
+# Django admin wants a second factor given in this session (backstage.admin); a remembered
+# browser signed in without one, so it is asked for here, by the sign-in's own code steps.
+# The state names the way the code comes ("totp" or "sms") and, for SMS, the attempt that
+# binds the code to this session, as a sign-in attempt does.
+STEP_UP_KEY = "step_up"
+
+
+def _step_up_url(next_url: str) -> str:
+    return reverse("mfa:step-up") + "?" + urlencode({"next": next_url})
+
+
+def step_up(request):
+    next_url = safe_next_url(request) or reverse("admin:index")
+    if session_has_second_factor(request):
+        return redirect(next_url)
+    user = request.user
+    state = request.session.get(STEP_UP_KEY)
+    app = authenticator_device(user)
+    if state is None and app is not None:
+        state = request.session[STEP_UP_KEY] = {"via": "totp", "attempt": ""}
+    if state is None or (state["via"] == "totp" and app is None):
+        # The text goes out from a button (a POST), never from merely opening the page.
+        return render(request, "mfa/step_up.html", {"via": "", "next": next_url})
+    if state["via"] == "totp":
+        device, form = app, StepUpAuthenticatorForm(request.POST or None)
+    else:
+        device, form = _step_up_phone(user), StepUpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if state["via"] == "totp":
+                device = authenticator_verify(
+                    device=device, code=form.cleaned_data["code"], **client_of(request)
+                )
+            else:
+                device = code_verify(
+                    device=device, attempt=state["attempt"], code=form.cleaned_data["code"],
+                    **client_of(request),
+                )
+        except CodeError as error:
+            form.add_error("code", error.message)
+        else:
+            del request.session[STEP_UP_KEY]
+            second_factor_record(request)
+            django_otp.login(request, device)
+            return redirect(next_url)
+    return render(request, "mfa/step_up.html", {
+        "form": form,
+        "via": state["via"],
+        "action": _step_up_url(next_url),
+        "next": next_url,
+        "number_hint": str(device.number)[-2:] if state["via"] == "sms" else "",
+        "resend_in": seconds_until_resend(device) if state["via"] == "sms" else 0,
+    })
+
+
+def _step_up_phone(user) -> SmsDevice:
+    device = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    if device is None:
+        # A phone reset ends the member's sessions, so a signed-in member has one.
+        raise PermissionDenied
+    return device
+
+
+def _step_up_sms_send(request, next_url: str):
+    state = request.session.get(STEP_UP_KEY) or {}
+    attempt = state.get("attempt") or secrets.token_urlsafe(32)
+    device = _step_up_phone(request.user)
+    try:
+        code_send(device=device, attempt=attempt, to=device.number, ip=client_ip(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    request.session[STEP_UP_KEY] = {"via": "sms", "attempt": attempt}
+    return redirect(_step_up_url(next_url))
+
+
+@require_POST
+def step_up_sms(request):
+    """The step-up page's "Send again" and "Send a code by text message instead"."""
+    return _step_up_sms_send(request, safe_next_url(request) or reverse("admin:index"))

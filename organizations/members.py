@@ -22,7 +22,12 @@ from mfa.authenticator import authenticators_delete
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 from organizations.models import Membership, Organization
-from organizations.permissions import Refusal, members_manage_allowed, phone_reset_refusal
+from organizations.permissions import (
+    Refusal,
+    members_manage_allowed,
+    phone_reset_refusal,
+    support_account_refusal,
+)
 
 
 class MemberError(ApplicationError):
@@ -38,6 +43,8 @@ ERRORS = {
     "invalid_role": "Choose a role: admin or member.",
     "already_member": "{name} is already a member of {organization}.",
     "not_member": "This person is no longer a member of the organization.",
+    "support_account": "{name} has a Backstage Support account: only Backstage Support can "
+    "remove its phone or remove it from an organization.",
 }
 
 
@@ -58,6 +65,8 @@ def phone_reset_check(*, actor, member: User) -> None:
     refusal = phone_reset_refusal(actor=actor, member=member)
     if refusal == Refusal.OWN_PHONE:
         raise _error("own_phone")
+    if refusal == Refusal.SUPPORT_ACCOUNT:
+        raise _error("support_account", name=display_name(member))
     if refusal is not None:
         raise PermissionDenied
 
@@ -172,6 +181,13 @@ def membership_role_change(
     return current
 
 
+def membership_remove_check(*, actor, member: User) -> None:
+    """Raise MemberError unless `actor` may take `member` out of an organization whose
+    members they manage: a Backstage Support account is Support's to remove."""
+    if support_account_refusal(actor=actor, member=member):
+        raise _error("support_account", name=display_name(member))
+
+
 @transaction.atomic
 def membership_remove(
     *, actor: User, membership: Membership, ip: str | None = None, user_agent: str = ""
@@ -185,6 +201,7 @@ def membership_remove(
     current, other_admins = _locked(membership)
     if current is None:  # removed meanwhile: the outcome asked for
         return
+    membership_remove_check(actor=actor, member=current.user)
     _last_admin_check(current, other_admins=other_admins)
     current.delete()
     security_event_record(

@@ -3,7 +3,7 @@ and the organization admins' read-only summary."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
+from accounts.reauth import reauthenticated_at_record, reauthentication_organization
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
 from core.http import client_ip, client_of, safe_next_url
@@ -72,6 +73,28 @@ def enterprise_login(request):
                   {"form": form, "next": next_url})
 
 
+@require_GET
+def enterprise_login_confirm(request):
+    """Confirm your password, for a member signed in through enterprise login: through their
+    organization's identity provider again, then back to `next` (accounts.reauth)."""
+    organization = reauthentication_organization(request)
+    if organization is None:
+        raise Http404
+    browser_token = sso_browser_token(request)
+    try:
+        idp_url = sso_signin_start(
+            organization=organization, next_url=safe_next_url(request),
+            browser_token=browser_token, ip=client_ip(request) or None,
+        )
+    except SsoRefused as refusal:
+        return render(request, "organizations/sso_refused.html",
+                      {"message": refusal.message, "organization": organization},
+                      status=refusal.status)
+    response = redirect(idp_url)
+    sso_browser_cookie_set(response, browser_token)
+    return response
+
+
 # The IdP posts here cross-site, so there is no CSRF token (and no SameSite=Lax session
 # cookie); a signed assertion answering a single-use request of ours, started in this same
 # browser (organizations.sso.BROWSER_COOKIE_NAME), stands in for it.
@@ -96,6 +119,7 @@ def sso_acs(request, slug):
                       {"message": refusal.message, "organization": organization},
                       status=refusal.status)
     signin_complete(request, signin.user, method=Method.SSO, organization=organization)
+    reauthenticated_at_record(request)
     # Only now: signing in starts a new session, without the previous sign-in's limits.
     session_lifetime_end_by(request.session, signin.session_not_on_or_after)
     return redirect(safe_next_url(request, signin.next_url) or resolve_url("home"))

@@ -148,3 +148,15 @@ def expect_labelled_cards(table) -> None:
         }"""
     )
     assert not problems, "\n".join(problems)
+
+
+def confirm_password(person, *, check: str | None = "confirm-password") -> None:
+    """Confirm your password, as a security change asks when the password was not given in
+    the last few minutes (accounts.reauth)."""
+    page = person.page
+    expect(page.get_by_role("heading", name="Confirm your password")).to_be_visible()
+    if check:
+        person.check(check)
+    page.get_by_label(label("Password")).fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state()

@@ -7,6 +7,7 @@ from mfa.models import SmsDevice
 from organizations.models import Membership
 from tests.browser.steps import (
     choose_country,
+    confirm_password,
     enter_code,
     expect_flag,
     expect_globe,
@@ -79,6 +80,8 @@ def test_change_phone_from_personal_settings(person, enrolled_member, sms_inbox)
     page.locator(".account-button").click()
     page.locator(".account-panel").get_by_role("link", name="Ada Lovelace").click()
     page.get_by_role("link", name="Change phone").click()
+    # The session's password was not given in the last 10 minutes: it is asked first.
+    confirm_password(person)
     expect(page.get_by_role("heading", name="Change phone")).to_be_visible()
     expect_globe(page)
     person.check("settings-phone")
