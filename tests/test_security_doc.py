@@ -78,8 +78,10 @@ def test_every_test_the_doc_names_exists():
 
 def test_every_security_item_has_one_row():
     numbers = [row["#"] for row in rows()]
-    assert [n for n in map(str, SECURITY_ITEMS) if n not in numbers] == []
-    assert sorted({n for n in numbers if numbers.count(n) > 1}) == []
+    missing = [n for n in map(str, SECURITY_ITEMS) if n not in numbers]
+    twice = sorted({n for n in numbers if numbers.count(n) > 1})
+    assert not missing, f"SECURITY.md items without a row in docs/security.md: {missing}"
+    assert not twice, f"rows of docs/security.md numbered twice: {twice}"
 
 
 def test_every_row_has_a_status_and_a_proven_row_names_its_tests():
