@@ -35,6 +35,7 @@ class Method(StrEnum):
     PASSWORD = "password"  # noqa: S105 (a method name; MFA does not apply to this member yet)
     SMS = "sms"
     TOTP = "totp"  # a code from an authenticator app
+    RECOVERY = "recovery"  # one of the member's recovery codes (mfa.recovery)
     REMEMBERED = "remembered"
     SSO = "sso"
 

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.signin import METHOD_KEY, Method
 
-SECOND_FACTOR_METHODS = {Method.SMS, Method.TOTP, Method.REMEMBERED}
+SECOND_FACTOR_METHODS = {Method.SMS, Method.TOTP, Method.RECOVERY, Method.REMEMBERED}
 
 
 class BackstageAdminSite(admin.AdminSite):
