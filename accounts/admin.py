@@ -27,6 +27,7 @@ from accounts.services import user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
 from core.http import client_of
 from mfa.models import SmsDevice
+from mfa.recovery import recovery_codes_left
 from mfa.trust import remembered_browsers_count
 from organizations.models import Membership, Organization
 from organizations.phone_reset_admin import (
@@ -63,14 +64,14 @@ class UserAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["email", "full_name"]}),
-        ("Second factor", {"fields": ["phone", "remembered_browsers"]}),
+        ("Second factor", {"fields": ["phone", "recovery_codes", "remembered_browsers"]}),
         ("Organizations", {"fields": ["organizations"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
                                "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["phone", "remembered_browsers", "organizations", "last_login",
-                       "date_joined"]
+    readonly_fields = ["phone", "recovery_codes", "remembered_browsers", "organizations",
+                       "last_login", "date_joined"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -109,6 +110,11 @@ class UserAdmin(admin.ModelAdmin):
         if device is None:
             return "No phone"
         return str(device.number)
+
+    @admin.display(description="Recovery codes left")
+    def recovery_codes(self, user):
+        # How many, never the codes (only their hashes are kept).
+        return recovery_codes_left(user)
 
     @admin.display(description="Remembered browsers")
     def remembered_browsers(self, user):

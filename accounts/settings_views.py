@@ -1,6 +1,6 @@
 """Personal settings (SPEC journey 7): the page, name, password, remembered browsers,
-sessions. The pages that change the phone or the authenticator app are mfa's
-(mfa.settings_views).
+sessions. The pages that change the phone, the authenticator app, the text-message fallback
+or the recovery codes are mfa's (mfa.settings_views).
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
 in, and a half-finished sign-in (password without the code) is not signed in.
@@ -22,8 +22,10 @@ from accounts.services import (
 from accounts.settings_forms import FullNameForm
 from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
+from mfa.factors import strong_factor_set_up
 from mfa.models import SmsDevice
 from mfa.phone_change import phone_masked
+from mfa.recovery import RECOVERY_CODES_LOW, recovery_codes_left
 from mfa.trust import (
     remembered_browser_revoke,
     remembered_browsers_list,
@@ -48,6 +50,7 @@ def _remembered_browsers(request) -> list[dict]:
 def _settings_page(request, *, name_form=None, password_form=None):
     user = request.user
     device = SmsDevice.objects.on_file().filter(user=user).first()
+    codes_left = recovery_codes_left(user)
     return render(
         request,
         "accounts/settings.html",
@@ -57,6 +60,11 @@ def _settings_page(request, *, name_form=None, password_form=None):
             "phone": phone_masked(device.number if device else ""),
             "has_phone": device is not None,
             "authenticator": authenticator_device(user),
+            # The text-message fallback can be turned off only with a strong factor.
+            "fallback_choice": device is not None and strong_factor_set_up(user),
+            "sms_fallback": device is None or device.sms_fallback,
+            "recovery_codes_left": codes_left,
+            "recovery_codes_low": 0 < codes_left < RECOVERY_CODES_LOW,
             "browsers": _remembered_browsers(request),
         },
     )

@@ -38,6 +38,7 @@ class Method(StrEnum):
     PASSWORD = "password"  # noqa: S105 (a method name; MFA does not apply to this member yet)
     SMS = "sms"
     TOTP = "totp"  # a code from an authenticator app
+    RECOVERY = "recovery"  # one of the member's recovery codes (mfa.recovery)
     REMEMBERED = "remembered"
     SSO = "sso"
 
@@ -109,14 +110,18 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
     )
 
 
+# The sign-in methods that gave a second factor in the session itself.
+CODE_METHODS = (Method.SMS, Method.TOTP, Method.RECOVERY)
+
+
 def session_has_second_factor(request: HttpRequest) -> bool:
-    """Whether a second factor was given in this session: the sign-in's code (SMS or app),
-    or a code entered since (second_factor_record).
+    """Whether a second factor was given in this session: the sign-in's code (SMS, app or
+    recovery code), or a code entered since (second_factor_record).
 
     A remembered browser is one factor plus the browser (README, SECURITY 18), and
     enterprise login's factors are the identity provider's, unknown here: neither counts.
     """
-    return request.session.get(METHOD_KEY) in (Method.SMS, Method.TOTP) or bool(
+    return request.session.get(METHOD_KEY) in CODE_METHODS or bool(
         request.session.get(SECOND_FACTOR_KEY)
     )
 

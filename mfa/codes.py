@@ -111,6 +111,20 @@ def code_delivery_failure(device: SmsDevice) -> str:
     return f"{UNDELIVERED} {failure_message(sms.failure_kind(latest[1]))}"
 
 
+def code_throttle_check(device: SmsDevice) -> None:
+    """Raise CodeError while the member's back-off after wrong codes lasts.
+
+    The phone's counter is the member's one limit on wrong codes: SMS codes and recovery
+    codes (mfa.models.RecoveryCodeDevice) both count against it.
+    """
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
+        raise CodeError(
+            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
+        )
+
+
 def code_verify(
     *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str
 ) -> SmsDevice:
@@ -119,12 +133,7 @@ def code_verify(
     django_otp.verify_token locks the device row, so of two requests racing with the
     same code exactly one wins.
     """
-    allowed, info = device.verify_is_allowed()
-    if not allowed:
-        wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
-        raise CodeError(
-            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
-        )
+    code_throttle_check(device)
     digest = code_digest(attempt, code)
     verified = django_otp.verify_token(device.user, device.persistent_id, digest)
     if verified is not None:

@@ -1,15 +1,24 @@
-"""The second factor's data: the SMS device, remembered browsers and the SMS log.
+"""The second factor's data: the SMS device, recovery codes, remembered browsers and the
+SMS log.
 
 What "the member's phone" means lives here, once: SmsDevice.objects.on_file() (the verified
 number), .reachable() (where sign-in codes go) and .changing() (a number waiting for its
 code). Every rule about remembered browsers is in mfa.trust.
 """
 
+import hmac
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
-from django_otp.models import CooldownMixin, DeviceManager, SideChannelDevice, ThrottlingMixin
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp.models import (
+    CooldownMixin,
+    Device,
+    DeviceManager,
+    SideChannelDevice,
+    ThrottlingMixin,
+)
 from phonenumber_field.modelfields import PhoneNumberField
 
 
@@ -45,6 +54,12 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     pending_number = PhoneNumberField(blank=True)
     code_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Wrong tries against the current code."
+    )
+    # Off: sign-ins never send a code to this phone while the member has a strong factor
+    # (mfa.factors.sms_signin_allowed); the number stays on file for an admin's reset.
+    sms_fallback = models.BooleanField(
+        default=True,
+        help_text="Whether a sign-in may use a text message instead of a stronger factor.",
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +104,80 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
             self.token = None
         self.save()
         return False
+
+
+def recovery_code_digest(code: str, *, secret: str | None = None) -> str:
+    """The keyed hash kept of a recovery code (normalized, mfa.recovery); never the code."""
+    return salted_hmac("mfa.recovery_code", code, secret=secret, algorithm="sha256").hexdigest()
+
+
+class RecoveryCodeDevice(Device):
+    """A member's recovery codes (mfa.recovery explains why this model and not otp_static's).
+
+    A django-otp device, so that a sign-in with a code is verified, locked and logged in
+    (django_otp.login) like one with the phone or the app; its codes are RecoveryCode rows
+    holding keyed hashes. Wrong codes count against the member's phone (its ThrottlingMixin),
+    the one per-account limit that wrong SMS codes count against too.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeviceManager()
+
+    class Meta:
+        verbose_name = "recovery codes"
+        verbose_name_plural = "recovery codes"
+        constraints = [
+            models.UniqueConstraint(fields=["user"], name="one_recovery_code_device_per_user"),
+        ]
+
+    def verify_is_allowed(self):
+        """The phone's back-off decides: wrong recovery codes and SMS codes share it."""
+        phone = SmsDevice.objects.filter(user_id=self.user_id).first()
+        if phone is None:
+            # Never the case (codes need a phone, a reset removes both): refuse, not allow.
+            return False, {"reason": "no_phone"}
+        return phone.verify_is_allowed()
+
+    def verify_token(self, token):
+        """Accept `token` (a normalized recovery code) once: its row is deleted.
+
+        Compares with every remaining code in constant time, against hashes made with the
+        current SECRET_KEY and its fallbacks. The caller holds this device's row lock
+        (django_otp.verify_token), so of two requests with one code exactly one wins.
+        """
+        phone = SmsDevice.objects.select_for_update().filter(user_id=self.user_id).first()
+        if phone is None or not phone.verify_is_allowed()[0]:
+            return False
+        candidates = [
+            recovery_code_digest(token, secret=secret)
+            for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        ]
+        match = None
+        # No early exit: the time taken does not tell which code, if any, matched.
+        for code in self.codes.select_for_update().order_by("pk"):
+            for candidate in candidates:
+                if hmac.compare_digest(code.digest, candidate):
+                    match = code
+        if match is None:
+            phone.throttle_increment()
+            return False
+        match.delete()
+        phone.throttle_reset()
+        self.last_used_at = timezone.now()
+        self.save(update_fields=["last_used_at"])
+        return True
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, as its keyed hash (recovery_code_digest)."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"Recovery code of {self.device.user}"
 
 
 class RememberedBrowser(models.Model):

@@ -10,6 +10,7 @@ from core.errors import ApplicationError
 from core.http import client_ip
 from mfa.authenticator import authenticator_set_up
 from mfa.codes import code_send
+from mfa.factors import SMS_FALLBACK_OFF, sms_signin_allowed
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_use
@@ -35,6 +36,9 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
     device = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
     if device is None:
         return redirect("mfa:enroll")
+    if not sms_signin_allowed(device):
+        messages.error(request, SMS_FALLBACK_OFF)
+        return redirect("mfa:authenticator")
     try:
         code_send(
             device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("signin/app/sms/", views.authenticator_sms, name="authenticator-sms"),
     path("signin/step-up/", views.step_up, name="step-up"),
     path("signin/step-up/sms/", views.step_up_sms, name="step-up-sms"),
+    path("signin/recovery/", views.recovery, name="recovery"),
     path("sms/status/", webhooks.twilio_status, name="sms-status"),
 ]
 
@@ -34,5 +35,19 @@ settings_urlpatterns = [
     path(
         "settings/authenticator/remove/", settings_views.authenticator_removal,
         name="settings-authenticator-remove",
+    ),
+    path(
+        "settings/phone/fallback/", settings_views.sms_fallback_change,
+        name="settings-sms-fallback",
+    ),
+    path(
+        "settings/recovery-codes/create/", settings_views.recovery_codes_new,
+        name="settings-recovery-codes-create",
+    ),
+    path("settings/recovery-codes/", settings_views.recovery_codes_show,
+         name="settings-recovery-codes"),
+    path(
+        "settings/recovery-codes/download/", settings_views.recovery_codes_download,
+        name="settings-recovery-codes-download",
     ),
 ]

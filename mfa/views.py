@@ -32,14 +32,22 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
+from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
 from mfa.forms import (
     AuthenticatorCodeForm,
     CodeForm,
     PhoneForm,
+    RecoveryCodeForm,
     StepUpAuthenticatorForm,
     StepUpCodeForm,
 )
 from mfa.models import SmsDevice
+from mfa.recovery import (
+    RECOVERY_CODES_LOW,
+    recovery_code_device,
+    recovery_code_verify,
+    recovery_codes_left,
+)
 from mfa.services import phone_code_request, phone_confirm
 from mfa.stages import sms_step_start
 from mfa.trust import remembered_browser_grant
@@ -108,11 +116,22 @@ def enroll(request, user, pending):
     return render(request, "mfa/enroll.html", {"form": form})
 
 
+def _sms_refused(request, device) -> bool:
+    """Whether this sign-in may not use a text message (the member turned the fallback off);
+    says so on the page it goes on to."""
+    if device.confirmed and not sms_signin_allowed(device):
+        messages.error(request, SMS_FALLBACK_OFF)
+        return True
+    return False
+
+
 @pending_signin_required
 def verify(request, user, pending):
     device = _sms_device(user)
     if device is None:
         return redirect("mfa:enroll")
+    if _sms_refused(request, device):
+        return redirect("mfa:authenticator")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -130,6 +149,7 @@ def verify(request, user, pending):
                 request, user, pending, device,
                 method=Method.SMS, remember=form.cleaned_data["remember"],
             )
+    alternatives = signin_alternatives(user) if device.confirmed else None
     return render(
         request,
         "mfa/verify.html",
@@ -137,10 +157,12 @@ def verify(request, user, pending):
             "form": form,
             "number_hint": str(_sign_in_number(device))[-2:],
             "enrolling": not device.confirmed,
-            # The way back to the app step, for a member who chose a text message after all.
-            "has_authenticator": device.confirmed and authenticator_set_up(user),
+            # The way back to the app step, for a member who chose a text message after all,
+            # and "Use a recovery code".
+            "has_authenticator": alternatives is not None and alternatives.authenticator,
             "resend_in": seconds_until_resend(device),
             "undelivered": code_delivery_failure(device),
+            "has_recovery_codes": alternatives is not None and alternatives.recovery_codes,
             # "Can't use this phone?": whom to ask, shown only once the password was accepted.
             "admins": admins_to_ask(user),
         },
@@ -153,6 +175,8 @@ def resend(request, user, pending):
     device = _sms_device(user)
     if device is None:
         return redirect("mfa:enroll")
+    if _sms_refused(request, device):
+        return redirect("mfa:authenticator")
     try:
         code_send(
             device=device,
@@ -188,7 +212,17 @@ def authenticator(request, user, pending):
                 )
         elif form.code_malformed:
             authenticator_code_malformed(device=device, **client_of(request))
-    return render(request, "mfa/authenticator.html", {"form": form})
+    phone = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    return render(
+        request,
+        "mfa/authenticator.html",
+        {
+            "form": form,
+            # "Send a code by text message instead", unless the member turned it off.
+            "sms_allowed": phone is not None and sms_signin_allowed(phone),
+            "has_recovery_codes": recovery_codes_left(user) > 0,
+        },
+    )
 
 
 @require_POST
@@ -278,3 +312,42 @@ def _step_up_sms_send(request, next_url: str):
 def step_up_sms(request):
     """The step-up page's "Send again" and "Send a code by text message instead"."""
     return _step_up_sms_send(request, safe_next_url(request) or reverse("admin:index"))
+
+
+def _codes_left_message(left: int) -> str:
+    if left == 0:
+        return (
+            "You used your last recovery code. Create new recovery codes in your personal "
+            "settings."
+        )
+    words = f"You used a recovery code: {left} {'is' if left == 1 else 'are'} left."
+    if left < RECOVERY_CODES_LOW:
+        words += " Create new recovery codes in your personal settings."
+    return words
+
+
+@pending_signin_required
+def recovery(request, user, pending):
+    """"Use a recovery code": one of the member's codes instead of the text message or app."""
+    if recovery_code_device(user) is None:
+        return redirect("mfa:verify")
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = recovery_code_verify(
+                user=user, code=form.cleaned_data["code"], **client_of(request)
+            )
+        except CodeError as error:
+            form.add_error("code", error.message)
+        else:
+            # No "Remember me": a code meant for a lost phone should not vouch for a browser.
+            response = _signed_in(
+                request, user, pending, device, method=Method.RECOVERY, remember=False
+            )
+            messages.warning(request, _codes_left_message(recovery_codes_left(user)))
+            return response
+    return render(
+        request,
+        "mfa/recovery.html",
+        {"form": form, "has_authenticator": authenticator_set_up(user)},
+    )

@@ -18,7 +18,7 @@ from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
 from core.errors import ApplicationError
 from core.http import client_of
-from mfa.authenticator import authenticators_delete
+from mfa.factors import second_factors_remove
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 from organizations.models import Membership, Organization
@@ -81,8 +81,9 @@ def member_phone_reset(
 ) -> None:
     """Remove `member`'s phone so that their next sign-in asks for a new number (journey 8).
 
-    Deletes their SMS device and their authenticator app (a lost phone usually holds it, and
-    with it left the member would be stuck at its step), ends every session of theirs at
+    Deletes every second factor of theirs (mfa.factors.second_factors_remove: the phone, the
+    authenticator app and the recovery codes; a lost phone usually holds the app, and with
+    any of them left the member would be stuck at its step), ends every session of theirs at
     once, forgets every browser remembered for them, records PHONE_REMOVED and emails them.
     `organization` is the one whose Members page it was done from (None from Django admin).
     """
@@ -93,21 +94,21 @@ def member_phone_reset(
         raise _error("no_phone", name=display_name(member))
 
     number_ending = str(device.number)[-2:]
-    device.delete()
-    authenticator_removed = authenticators_delete(user=member)
+    removed = second_factors_remove(user=member)
     user_sessions_end(user=member, request=request, actor=actor)
     forgotten = remembered_browsers_forget(user=member)
     security_event_record(
         kind=SecurityEvent.Kind.PHONE_REMOVED, **client_of(request), actor=actor, subject=member,
         organization=organization, number_ending=number_ending, browsers_forgotten=forgotten,
-        authenticator_removed=authenticator_removed,
+        **removed,
     )
     context = {
         "member": member,
         "actor_name": display_name(actor),
         "by_support": actor.is_staff and organization is None,
         "organization": organization,
-        "authenticator_removed": authenticator_removed,
+        **removed,
+        **_removed_words(removed),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     # After commit, so that an email never announces a reset that was rolled back; and a
@@ -117,6 +118,30 @@ def member_phone_reset(
         lambda: send_email(to=member.email, template="phone_reset", context=context),
         robust=True,
     )
+
+
+def _removed_words(removed: dict[str, bool]) -> dict[str, str]:
+    """What else than the phone a reset removed, worded for the email: `also` follows "the
+    phone number", `subject_also` follows "The phone" in the subject."""
+    others = [
+        words for key, words in [
+            ("authenticator_removed", ("the authenticator app", "authenticator app")),
+            ("recovery_codes_removed", ("the recovery codes", "recovery codes")),
+        ]
+        if removed.get(key)
+    ]
+
+    def joined(names: list[str]) -> str:
+        if not names:
+            return ""
+        if len(names) == 1:
+            return f" and {names[0]}"
+        return ", " + ", ".join(names[:-1]) + f" and {names[-1]}"
+
+    return {
+        "also": joined([body for body, _ in others]),
+        "subject_also": joined([subject for _, subject in others]),
+    }
 
 
 # Roles and membership ------------------------------------------------------------------------
@@ -290,6 +315,7 @@ METHOD_WORDS = {
     "password": "with the password",
     "sms": "with the password and a code",
     "totp": "with the password and an authenticator app",
+    "recovery": "with the password and a recovery code",
     "remembered": "with the password, on a remembered browser",
     "sso": "with enterprise login",
 }
@@ -313,4 +339,11 @@ def event_summary(event: SecurityEvent) -> str:
         words.append("sent again")
     if detail.get("number_ending"):
         words.append(f"number ending in {detail['number_ending']}")
+    if detail.get("factor") == "recovery":
+        words.append("a recovery code")
+    if isinstance(detail.get("codes_left"), int):
+        left = detail["codes_left"]
+        words.append(f"{left} recovery code{'' if left == 1 else 's'} left")
+    if detail.get("recovery_codes_removed"):
+        words.append("recovery codes removed")
     return ", ".join(words)
