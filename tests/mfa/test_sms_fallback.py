@@ -30,7 +30,8 @@ def ada(enrolled_member, add_authenticator):
 
 
 def fallback_off(user):
-    return signed_in(user, method="totp", password_just_given=True).post(FALLBACK, {"sms_fallback": "off"})
+    client = signed_in(user, method="totp", password_just_given=True)
+    return client.post(FALLBACK, {"sms_fallback": "off"})
 
 
 def test_the_app_is_a_strong_factor_and_the_phone_is_not(enrolled_member, add_authenticator):
@@ -51,7 +52,8 @@ def test_settings_offer_the_switch_only_with_an_app(enrolled_member, add_authent
 
 def test_member_without_an_app_cannot_turn_it_off(enrolled_member, sign_in, client):
     ada = enrolled_member()
-    response = signed_in(ada, password_just_given=True).post(FALLBACK, {"sms_fallback": "off"}, follow=True)
+    client = signed_in(ada, password_just_given=True)
+    response = client.post(FALLBACK, {"sms_fallback": "off"}, follow=True)
     assert "Set up an authenticator app first" in page(response)
     assert SmsDevice.objects.get(user=ada).sms_fallback is True
     assert sign_in()["Location"] == CODE_PAGE
