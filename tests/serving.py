@@ -136,8 +136,11 @@ class Server:
 
 
 @contextmanager
-def serving(env: dict[str, str], log_path: Path) -> Iterator[Server]:
-    """scripts/serve on a free port of 127.0.0.1, once /healthz answers; stopped on exit."""
+def serving(
+    env: dict[str, str], log_path: Path, *, timeout: float = START_TIMEOUT_SECONDS
+) -> Iterator[Server]:
+    """scripts/serve on a free port of 127.0.0.1, once /healthz answers (within `timeout`
+    seconds); stopped on exit."""
     port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -146,7 +149,7 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[Server]:
         )
     server = Server(base=f"http://127.0.0.1:{port}", pid=process.pid, log_path=log_path)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
                 raise RuntimeError(
@@ -159,7 +162,7 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[Server]:
                 pass  # not listening yet
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"/healthz did not answer within {START_TIMEOUT_SECONDS} s:\n"
+                    f"/healthz did not answer within {timeout} s:\n"
                     + log_path.read_text()
                 )
             time.sleep(0.25)
