@@ -155,3 +155,22 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"SMS to {self.to} ({self.status})"
+
+
+class SmsLimitKey(models.Model):
+    """One row per thing that text messages are limited for ("number:+41791234567",
+    "block:+417912345", "ip:192.0.2.1", "user:7"), locked while a send is counted.
+
+    mfa.sending counts SmsMessage rows; two sends sharing a number, a block or an IP lock the
+    same key first, so the second counts after the first has written its row, and a limit is
+    never overshot however many requests race (PostgreSQL row locks; SQLite serializes
+    writes anyway).
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = "SMS limit key"
+
+    def __str__(self):
+        return self.key
