@@ -5,12 +5,16 @@ number), .reachable() (where sign-in codes go) and .changing() (a number waiting
 code). Every rule about remembered browsers is in mfa.trust.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp.models import CooldownMixin, DeviceManager, SideChannelDevice, ThrottlingMixin
 from phonenumber_field.modelfields import PhoneNumberField
+
+from core.limits import limit
 
 
 class SmsDeviceQuerySet(models.QuerySet):
@@ -46,6 +50,12 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     code_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Wrong tries against the current code."
     )
+    # Which sign-in attempt (or phone change) the current code was sent for, as a keyed
+    # hash (mfa.codes.attempt_key), and its wrong codes so far, across its resends.
+    attempt_key = models.CharField(max_length=64, blank=True, editable=False)
+    attempt_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong tries of the sign-in attempt that the current code is for."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -64,31 +74,57 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     def get_cooldown_duration(self):
         return settings.MFA_RESEND_COOLDOWN.total_seconds()
 
-    def verify_token(self, token):
-        """Accept `token` (the keyed hash of code and attempt) once, before it expires.
+    def code_check(self, *, attempt_key: str, token: str) -> tuple[str, object]:
+        """Accept `token` (the keyed hash of code and attempt) once, before it expires, for
+        the sign-in attempt (or phone change) whose keyed hash is `attempt_key`.
 
-        Every wrong try counts against the member (ThrottlingMixin, not reset by a new
-        code) and against this code, which dies after MFA_CODE_MAX_FAILURES.
+        The caller holds the row lock (mfa.codes.code_verify); this saves. Returns
+        ("ok", None), ("limit", until), ("throttled", until) or ("other_attempt" | "no_code"
+        | "expired" | "wrong", None).
+
+        A wrong code of the attempt the code was sent for counts three times: against this
+        code, which dies after MFA_CODE_MAX_FAILURES; against the attempt, whose back-off
+        (MFA_THROTTLE_FACTOR seconds, doubling) a new code for it does not reset; and against
+        the member, whose wrong codes in a row (throttling_failure_count) stop every code
+        at SMS_CODE_FAILURES_PER_USER, whatever the attempt and however many resends. A code
+        typed into another attempt (another session of the member) cannot be right and
+        counts for nothing: it neither kills the member's code nor slows their attempt.
         """
-        allowed, _ = self.verify_is_allowed()
-        if not allowed:
-            return False
         now = timezone.now()
-        if self.token and now < self.valid_until and constant_time_compare(token, self.token):
+        cap = limit("SMS_CODE_FAILURES_PER_USER")
+        last_failure = self.throttling_failure_timestamp
+        if last_failure is not None and last_failure <= cap.since(now):
+            # The last wrong code is older than the window: the count starts again.
+            self.throttling_failure_count, last_failure = 0, None
+        if last_failure is not None and cap.reached(self.throttling_failure_count):
+            return "limit", last_failure + cap.window
+        if not self.token or not constant_time_compare(attempt_key, self.attempt_key):
+            return ("other_attempt" if self.token else "no_code"), None
+        if self.attempt_failures and last_failure is not None:
+            until = last_failure + timedelta(
+                seconds=settings.MFA_THROTTLE_FACTOR * 2 ** (self.attempt_failures - 1)
+            )
+            if now < until:
+                return "throttled", until
+        if now >= self.valid_until:
+            return "expired", None
+        if constant_time_compare(token, self.token):
             self.token = None
             self.valid_until = now
-            self.code_failures = 0
+            self.code_failures = self.attempt_failures = 0
             self.last_used_at = now
             self.throttle_reset(commit=False)
             self.cooldown_reset(commit=False)
             self.save()
-            return True
-        self.throttle_increment(commit=False)
+            return "ok", None
+        self.throttling_failure_count += 1
+        self.throttling_failure_timestamp = now
+        self.attempt_failures += 1
         self.code_failures += 1
         if self.code_failures >= settings.MFA_CODE_MAX_FAILURES:
             self.token = None
         self.save()
-        return False
+        return "wrong", None
 
 
 class RememberedBrowser(models.Model):
