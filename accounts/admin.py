@@ -23,6 +23,7 @@ from accounts.invitations import (
     invitation_revoke,
 )
 from accounts.models import Invitation, SecurityEvent, User
+from accounts.password_lock import password_unlock
 from accounts.services import user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
 from core.http import client_of
@@ -59,18 +60,19 @@ class UserAdmin(admin.ModelAdmin):
     search_fields = ["email", "full_name"]
     search_help_text = "Search by email, name or phone number."
     ordering = ["email"]
-    actions = ["remove_user_phone", "end_all_sessions"]
+    actions = ["remove_user_phone", "end_all_sessions", "unlock_password"]
     filter_horizontal = ["groups", "user_permissions"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["email", "full_name"]}),
         ("Second factor", {"fields": ["phone", "recovery_codes", "remembered_browsers"]}),
         ("Organizations", {"fields": ["organizations"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
-                               "user_permissions"]}),
+        ("Access", {"fields": ["is_active", "password_status", "is_staff", "is_superuser",
+                               "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     readonly_fields = ["phone", "recovery_codes", "remembered_browsers", "organizations",
+                       "password_status",
                        "last_login", "date_joined"]
 
     def get_queryset(self, request):
@@ -116,6 +118,16 @@ class UserAdmin(admin.ModelAdmin):
         # How many, never the codes (only their hashes are kept).
         return recovery_codes_left(user)
 
+    @admin.display(description="Password")
+    def password_status(self, user):
+        if user.password_locked_at is None:
+            return "Works"
+        return (
+            f"Locked on {user.password_locked_at:%Y-%m-%d %H:%M} (UTC) after "
+            f"{user.password_failures} wrong passwords in a row. Unlock password (an action "
+            "of the list) or a new password through Forgot password? makes it work again."
+        )
+
     @admin.display(description="Remembered browsers")
     def remembered_browsers(self, user):
         return remembered_browsers_count(user=user)
@@ -159,6 +171,18 @@ class UserAdmin(admin.ModelAdmin):
                 f"{'person' if len(users) == 1 else 'people'}.", messages.SUCCESS,
             )
         return response
+
+    @admin.action(description="Unlock password", permissions=["change"])
+    def unlock_password(self, request, queryset):
+        # For a member who cannot get at their email: the password they know works again.
+        unlocked = [
+            user for user in queryset
+            if password_unlock(user=user, actor=request.user, **client_of(request))
+        ]
+        self.message_user(
+            request, f"Unlocked the password of {len(unlocked)} "
+            f"{'person' if len(unlocked) == 1 else 'people'}.", messages.SUCCESS,
+        )
 
 
 # Invitations ---------------------------------------------------------------------------------

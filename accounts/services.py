@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
+from accounts.password_lock import password_unlock
 from core.http import client_of
 from mfa.trust import remembered_browsers_forget
 
@@ -61,6 +62,8 @@ def user_password_change(
     """
     user.set_password(password)
     user.save(update_fields=["password"])
+    # A new password, by email link or in settings, is the way out of a locked one.
+    password_unlock(user=user, actor=user, **client_of(request))
     user_sessions_end(user=user, request=request, keep_current=keep_current, actor=user)
     forgotten = remembered_browsers_forget(user=user)
     security_event_record(

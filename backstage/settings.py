@@ -173,6 +173,10 @@ LIMITS = {
     "SIGNIN_FAILURES_PER_EMAIL": per(
         _signin_pause, int(os.environ.get("SIGNIN_FAILURES_PER_EMAIL", "20"))
     ),
+    # Wrong passwords for one account in a row (NIST SP 800-63B's ceiling of 100), each
+    # within the window of the one before: then the password stops working until the
+    # member resets it by email or support unlocks it (accounts.password_lock).
+    "PASSWORD_FAILURES_IN_A_ROW": per(timedelta(days=30), 100),
     # Forgot password? requests (accounts.password_reset).
     "PASSWORD_RESETS_PER_EMAIL": per(timedelta(hours=1), 3),
     "PASSWORD_RESETS_PER_IP": per(timedelta(hours=1), 20),
@@ -196,6 +200,11 @@ LIMITS = {
     "SMS_PER_NUMBER_BLOCK_DAY": per(timedelta(days=1), 30),
     "SMS_PER_IP_HOUR": per(timedelta(hours=1), 10),
     "SMS_PER_IP_DAY": per(timedelta(days=1), 30),
+    # Wrong SMS codes for one account in a row, each within the window of the one before,
+    # whatever the sign-in attempt and however many codes were resent; then no code is
+    # accepted until the window has passed (mfa.models.SmsDevice). Each attempt also backs
+    # off on its own, MFA_THROTTLE_FACTOR seconds doubling (SECURITY 12).
+    "SMS_CODE_FAILURES_PER_USER": per(timedelta(hours=1), 20),
 }
 
 # Lockout (django-axes) -----------------------------------------------------
@@ -226,8 +235,10 @@ MFA_REMEMBER_COOKIE_NAME = "backstage_remember" if DEBUG else "__Host-backstage_
 MFA_CODE_VALID_FOR = timedelta(minutes=10)
 MFA_CODE_MAX_FAILURES = 5
 MFA_RESEND_COOLDOWN = timedelta(seconds=30)
-# Seconds of back-off after the first wrong code of a member, doubling with each
-# further one; a new code does not reset it (django-otp ThrottlingMixin).
+# Seconds of back-off after the first wrong code, doubling with each further one: per
+# sign-in attempt for SMS codes (a new code for the same attempt does not reset it, another
+# session's wrong codes do not add to it), per member for the authenticator app
+# (django-otp ThrottlingMixin).
 MFA_THROTTLE_FACTOR = 1
 # The authenticator app (TOTP, mfa.authenticator): the same back-off as SMS codes; the
 # issuer names the account in the app. No drift learning (OTP_TOTP_SYNC): a code is
@@ -254,6 +265,9 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
+# One deadline for a whole send, however slowly Twilio trickles its answer: a worker is
+# never held longer than this by a text message (mfa.sms.twilio).
+SMS_SEND_DEADLINE = float(os.environ.get("SMS_SEND_DEADLINE", "5"))
 TWILIO_STATUS_CALLBACK = os.environ.get("TWILIO_STATUS_CALLBACK")  # unset: our webhook; "": off
 PHONENUMBER_DB_FORMAT = "E164"
 

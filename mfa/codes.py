@@ -9,16 +9,16 @@ from the database.
 import secrets
 from urllib.parse import urlsplit
 
-import django_otp
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
+from core.limits import again_words, limit
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage
@@ -34,6 +34,12 @@ class CodeError(ApplicationError):
 
 def code_digest(attempt: str, code: str) -> str:
     return salted_hmac("mfa.codes.code_digest", f"{attempt}:{code}", algorithm="sha256").hexdigest()
+
+
+def attempt_key(attempt: str) -> str:
+    """What the device keeps of the attempt its code was sent for: a keyed hash, since the
+    attempt itself is a secret of the member's session."""
+    return salted_hmac("mfa.codes.attempt_key", attempt, algorithm="sha256").hexdigest()
 
 
 def code_message(code: str) -> str:
@@ -68,6 +74,11 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
         device.token = code_digest(attempt, code)
         device.valid_until = timezone.now() + settings.MFA_CODE_VALID_FOR
         device.code_failures = 0
+        key = attempt_key(attempt)
+        if not constant_time_compare(key, device.attempt_key):
+            # A code for another attempt: its back-off starts from nothing, and the wrong
+            # codes of the attempt before do not slow this one (the member's count goes on).
+            device.attempt_key, device.attempt_failures = key, 0
         # Where this code went: a number waiting to be verified, or the one on file.
         device.pending_number = "" if to == device.number else to
         device.cooldown_set(commit=False)
@@ -76,6 +87,8 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
                 "token",
                 "valid_until",
                 "code_failures",
+                "attempt_key",
+                "attempt_failures",
                 "pending_number",
                 "last_generated_timestamp",
             ]
@@ -111,18 +124,26 @@ def code_delivery_failure(device: SmsDevice) -> str:
     return f"{UNDELIVERED} {failure_message(sms.failure_kind(latest[1]))}"
 
 
-def code_throttle_check(device: SmsDevice) -> None:
-    """Raise CodeError while the member's back-off after wrong codes lasts.
+def _wrong_codes_limit_error() -> CodeError:
+    window = limit("SMS_CODE_FAILURES_PER_USER").window
+    return CodeError(
+        "Too many wrong codes were entered for your account. For your security, codes "
+        f"are paused: try again {again_words(window)}.",
+        code="limit",
+    )
 
-    The phone's counter is the member's one limit on wrong codes: SMS codes and recovery
-    codes (mfa.models.RecoveryCodeDevice) both count against it.
+
+def code_throttle_check(device: SmsDevice) -> None:
+    """Raise CodeError while the member's cap on wrong codes holds.
+
+    The phone's counter is the member's one limit on wrong codes: SMS codes
+    (SmsDevice.code_check) and recovery codes (mfa.models.RecoveryCodeDevice) both count
+    against it, so neither kind of code gets guesses of its own. Recovery codes have no
+    back-off besides: they are long and random, and a back-off on the member's counter
+    would let someone else's wrong codes hold the member back.
     """
-    allowed, info = device.verify_is_allowed()
-    if not allowed:
-        wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
-        raise CodeError(
-            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
-        )
+    if device.wrong_codes_capped_until(timezone.now()) is not None:
+        raise _wrong_codes_limit_error()
 
 
 def code_verify(
@@ -130,14 +151,30 @@ def code_verify(
 ) -> SmsDevice:
     """Return the device once `code` is right for `attempt`; else raise CodeError saying why.
 
-    django_otp.verify_token locks the device row, so of two requests racing with the
-    same code exactly one wins.
+    The device row is locked while the code is checked, so of two requests racing with the
+    same code exactly one wins, and racing wrong codes are all counted. The back-off is the
+    attempt's and the cap the member's (SmsDevice.code_check): wrong codes typed in another
+    session of the member slow down that session only.
     """
-    code_throttle_check(device)
-    digest = code_digest(attempt, code)
-    verified = django_otp.verify_token(device.user, device.persistent_id, digest)
-    if verified is not None:
-        return verified
+    with transaction.atomic():
+        locked = (
+            SmsDevice.objects.select_for_update().select_related("user").filter(pk=device.pk)
+        ).first()
+        # Gone meanwhile (an admin removed the phone): no code is waiting any more.
+        verdict, until = (
+            locked.code_check(attempt_key=attempt_key(attempt), token=code_digest(attempt, code))
+            if locked is not None
+            else ("no_code", None)
+        )
+    if verdict == "ok":
+        return locked
+    if verdict == "limit":
+        raise _wrong_codes_limit_error()
+    if verdict == "throttled":
+        wait = int((until - timezone.now()).total_seconds()) + 1
+        raise CodeError(
+            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
+        )
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
         ip=ip,
@@ -145,9 +182,9 @@ def code_verify(
         actor=device.user,
         subject=device.user,
     )
-    device.refresh_from_db()
-    if device.token is None:
+    if verdict == "no_code" or (verdict == "wrong" and locked.token is None):
         raise CodeError("This code can no longer be used. Ask for a new code.", code="no_code")
-    if timezone.now() >= device.valid_until:
+    if verdict == "expired":
         raise CodeError("This code has expired. Ask for a new code.", code="expired")
+    # Wrong, or typed into an attempt that the current code was not sent for.
     raise CodeError("That code isn't right. Check the text message and try again.", code="wrong")

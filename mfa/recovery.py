@@ -15,7 +15,7 @@ compares one guess with up to ten codes, which PBKDF2 would make take seconds.
 A code is 10 characters from an alphabet without look-alikes (no 0/o, 1/l/i), shown as two
 groups of five; typed in any case, with or without the dash or spaces.
 
-Wrong codes count against the member's phone's back-off (mfa.codes.code_throttle_check),
+Wrong codes count against the member's cap on wrong codes (mfa.codes.code_throttle_check),
 the same per-account limit as wrong SMS codes. Each use is recorded and emailed with the
 number of codes left; personal settings warn when fewer than RECOVERY_CODES_LOW remain.
 """
