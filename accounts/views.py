@@ -1,8 +1,8 @@
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import render
 
 from accounts.forms import SignInForm
-from core.http import safe_next_url
+from core.http import redirect_to_next, safe_next_url
 from mfa.stages import second_factor_start
 from organizations.models import Workspace
 
@@ -11,7 +11,7 @@ from organizations.models import Workspace
 def signin(request):
     next_url = safe_next_url(request)
     if request.user.is_authenticated:
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     form = SignInForm(
         request, data=request.POST or None, initial={"email": request.GET.get("email", "")[:254]}
     )

@@ -42,6 +42,19 @@ def code_message(code: str) -> str:
     return f"Your Backstage code is {code}.\n\n@{domain} #{code}"
 
 
+# An admin's Remove user phone deletes the device: a request that looked it up just before
+# finds it gone and says so, rather than failing.
+PHONE_REMOVED = "Your phone was removed from your account. Sign in again to set a new one."
+
+
+def _locked(device: SmsDevice) -> SmsDevice:
+    """`device` read again under a row lock; CodeError if it was deleted meanwhile."""
+    locked = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
+    if locked is None:
+        raise CodeError(PHONE_REMOVED, code="removed")
+    return locked
+
+
 def seconds_until_resend(device: SmsDevice) -> int:
     allowed, info = device.generate_is_allowed()
     if allowed:
@@ -57,7 +70,7 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
     """
     user = device.user
     with transaction.atomic():
-        device = SmsDevice.objects.select_for_update().get(pk=device.pk)
+        device = _locked(device)
         wait = seconds_until_resend(device)
         if wait:
             raise CodeError(
@@ -129,6 +142,9 @@ def code_verify(
     verified = django_otp.verify_token(device.user, device.persistent_id, digest)
     if verified is not None:
         return verified
+    if not SmsDevice.objects.filter(pk=device.pk).exists():
+        # Not a wrong code: django-otp found no device to check it against.
+        raise CodeError(PHONE_REMOVED, code="removed")
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
         ip=ip,
@@ -136,7 +152,9 @@ def code_verify(
         actor=device.user,
         subject=device.user,
     )
-    device.refresh_from_db()
+    device = SmsDevice.objects.filter(pk=device.pk).first()
+    if device is None:
+        raise CodeError(PHONE_REMOVED, code="removed")
     if device.token is None:
         raise CodeError("This code can no longer be used. Ask for a new code.", code="no_code")
     if timezone.now() >= device.valid_until:

@@ -3,12 +3,12 @@ from functools import wraps
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.signin import Method, signin_complete, signin_pending
 from core.errors import ApplicationError
-from core.http import client_ip, client_of
+from core.http import client_ip, client_of, redirect_to_next
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
@@ -61,7 +61,7 @@ def _signed_in(request, user, pending, device, *, method: Method, remember: bool
     """The second factor passed with `device`: signed in, and on to where they were going."""
     signin_complete(request, user, method=method)
     django_otp.login(request, device)
-    response = redirect(pending.next_url or resolve_url("home"))
+    response = redirect_to_next(pending.next_url)
     if remember:
         remembered_browser_grant(user=user, request=request, response=response)
     return response
@@ -106,10 +106,10 @@ def verify(request, user, pending):
                 code=form.cleaned_data["code"],
                 **client_of(request),
             )
+            device = phone_confirm(device=device, **client_of(request))
         except CodeError as error:
             form.add_error("code", error.message)
         else:
-            device = phone_confirm(device=device, **client_of(request))
             return _signed_in(
                 request, user, pending, device,
                 method=Method.SMS, remember=form.cleaned_data["remember"],
