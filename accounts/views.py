@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LogoutView
 from django.shortcuts import render
 
 from accounts.forms import SignInForm
@@ -18,6 +19,12 @@ def signin(request):
     if request.method == "POST" and form.is_valid():
         return second_factor_start(request, form.user, next_url=next_url)
     return render(request, "accounts/signin.html", {"form": form, "next": next_url})
+
+
+class SignOutView(LogoutView):
+    # The same `next` rule as signing in: "foo" is no page to go to after signing out.
+    def get_redirect_url(self):
+        return safe_next_url(self.request)
 
 
 def home(request):

@@ -144,7 +144,10 @@ def refused(response) -> bool:
     """The form said no: shown again, answered 4xx, or an error message for the next page."""
     if response.status_code == 200 or response.status_code >= 400:
         return True
-    return any(message.level >= ERROR for message in get_messages(response.wsgi_request))
+    # Only the messages of this request: redirects are not followed here, so the messages of
+    # earlier ones are still waiting in the storage.
+    added = get_messages(response.wsgi_request)._queued_messages
+    return any(message.level >= ERROR for message in added)
 
 
 def send(client: Client, path: str, pairs: list[tuple[str, str]], *, method: str = "post"):

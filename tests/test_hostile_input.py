@@ -169,6 +169,16 @@ def test_a_signed_in_member_with_a_bad_next_goes_home(make_user, next_url):
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize(("next_url", "location"), [
+    ("foo", "/signin/"), ("admin:index", "/signin/"), ("/privacy/", "/privacy/"),
+])
+def test_signing_out_follows_only_a_next_of_this_site(make_user, next_url, location):
+    browser = signed_in(make_user())
+    response = browser.post("/signout/", {"next": next_url})
+    assert response["Location"] == location
+    assert "_auth_user_id" not in browser.session
+
+
 def test_a_good_next_still_works(client, enrolled_member, sign_in, last_code):
     enrolled_member()
     sign_in(next="/settings/?tab=1")
