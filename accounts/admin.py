@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
+from accounts.form_fields import EmailAddressField
 from accounts.invitations import (
     InvitationError,
     invitation_create,
@@ -189,7 +190,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 class InvitationAdminForm(forms.Form):
-    email = forms.EmailField(max_length=254)
+    email = EmailAddressField()
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 

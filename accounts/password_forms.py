@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordMixin
 
+from accounts.form_fields import EmailAddressField
 from accounts.lockout import lockout_pause_words
 
 
@@ -119,9 +120,8 @@ class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         label="Email",
-        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
     )

@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LogoutView
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -10,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.forms import SignInForm
 from accounts.password_forms import PasswordConfirmForm
 from accounts.reauth import reauthenticated_at_record, reauthentication_organization
-from core.http import safe_next_url
+from core.http import redirect_to_next, safe_next_url
 from core.limits import duration_words
 from mfa.stages import second_factor_start
 from organizations.models import Workspace
@@ -20,7 +21,7 @@ from organizations.models import Workspace
 def signin(request):
     next_url = safe_next_url(request)
     if request.user.is_authenticated:
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     form = SignInForm(
         request, data=request.POST or None, initial={"email": request.GET.get("email", "")[:254]}
     )
@@ -49,6 +50,12 @@ def password_confirm(request):
         "next": next_url,
         "valid_for": duration_words(settings.REAUTHENTICATION_VALID_FOR, article=False),
     })
+
+
+class SignOutView(LogoutView):
+    # The same `next` rule as signing in: "foo" is no page to go to after signing out.
+    def get_redirect_url(self):
+        return safe_next_url(self.request)
 
 
 def home(request):

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "backstage.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: one that cannot be parsed answers 400 (core.request_body).
+    "core.request_body.UnparsableBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -48,6 +48,19 @@ def code_message(code: str) -> str:
     return f"Your Backstage code is {code}.\n\n@{domain} #{code}"
 
 
+# An admin's Remove user phone deletes the device: a request that looked it up just before
+# finds it gone and says so, rather than failing.
+PHONE_REMOVED = "Your phone was removed from your account. Sign in again to set a new one."
+
+
+def _locked(device: SmsDevice) -> SmsDevice:
+    """`device` read again under a row lock; CodeError if it was deleted meanwhile."""
+    locked = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
+    if locked is None:
+        raise CodeError(PHONE_REMOVED, code="removed")
+    return locked
+
+
 def seconds_until_resend(device: SmsDevice) -> int:
     allowed, info = device.generate_is_allowed()
     if allowed:
@@ -63,7 +76,7 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
     """
     user = device.user
     with transaction.atomic():
-        device = SmsDevice.objects.select_for_update().get(pk=device.pk)
+        device = _locked(device)
         wait = seconds_until_resend(device)
         if wait:
             raise CodeError(
@@ -160,11 +173,12 @@ def code_verify(
         locked = (
             SmsDevice.objects.select_for_update().select_related("user").filter(pk=device.pk)
         ).first()
-        # Gone meanwhile (an admin removed the phone): no code is waiting any more.
-        verdict, until = (
-            locked.code_check(attempt_key=attempt_key(attempt), token=code_digest(attempt, code))
-            if locked is not None
-            else ("no_code", None)
+        if locked is None:
+            # Gone meanwhile (an admin removed the phone): not a wrong code, and nothing to
+            # count it against.
+            raise CodeError(PHONE_REMOVED, code="removed")
+        verdict, until = locked.code_check(
+            attempt_key=attempt_key(attempt), token=code_digest(attempt, code)
         )
     if verdict == "ok":
         return locked

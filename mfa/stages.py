@@ -3,11 +3,11 @@ authenticator app, or the SMS step."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect
 
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
 from core.errors import ApplicationError
-from core.http import client_ip
+from core.http import client_ip, redirect_to_next
 from mfa.authenticator import authenticator_set_up
 from mfa.codes import code_send
 from mfa.factors import SMS_FALLBACK_OFF, sms_signin_allowed
@@ -19,10 +19,10 @@ from mfa.trust import remembered_browser_use
 def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpResponseRedirect:
     if not mfa_required(user):
         signin_complete(request, user, method=Method.PASSWORD)
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     if remembered_browser_use(user=user, request=request):
         signin_complete(request, user, method=Method.REMEMBERED)
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     pending = signin_pending_start(request, user, next_url=next_url)
     # Members with an app are asked for its code; a text message only if they choose it.
     if authenticator_set_up(user):

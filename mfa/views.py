@@ -6,7 +6,7 @@ import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -18,7 +18,7 @@ from accounts.signin import (
     signin_pending,
 )
 from core.errors import ApplicationError
-from core.http import client_ip, client_of, safe_next_url
+from core.http import client_ip, client_of, redirect_to_next, safe_next_url
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
@@ -85,7 +85,7 @@ def _signed_in(request, user, pending, device, *, method: Method, remember: bool
     """The second factor passed with `device`: signed in, and on to where they were going."""
     signin_complete(request, user, method=method)
     django_otp.login(request, device)
-    response = redirect(pending.next_url or resolve_url("home"))
+    response = redirect_to_next(pending.next_url)
     if remember:
         remembered_browser_grant(user=user, request=request, response=response)
     return response
@@ -141,10 +141,10 @@ def verify(request, user, pending):
                 code=form.cleaned_data["code"],
                 **client_of(request),
             )
+            device = phone_confirm(device=device, **client_of(request))
         except CodeError as error:
             form.add_error("code", error.message)
         else:
-            device = phone_confirm(device=device, **client_of(request))
             return _signed_in(
                 request, user, pending, device,
                 method=Method.SMS, remember=form.cleaned_data["remember"],

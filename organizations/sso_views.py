@@ -4,7 +4,7 @@ and the organization admins' read-only summary."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +15,7 @@ from accounts.models import SecurityEvent
 from accounts.reauth import reauthenticated_at_record, reauthentication_organization
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
-from core.http import client_ip, client_of, safe_next_url
+from core.http import client_ip, client_of, redirect_to_next, safe_next_url
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
 from organizations.saml import (
@@ -48,7 +48,7 @@ ENTERPRISE_LOGIN_CSP = {
 def enterprise_login(request):
     next_url = safe_next_url(request)
     if request.user.is_authenticated:
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     form = EnterpriseLoginForm(
         data=request.POST or None, initial={"email": request.GET.get("email", "")[:254]}
     )
@@ -122,7 +122,7 @@ def sso_acs(request, slug):
     reauthenticated_at_record(request)
     # Only now: signing in starts a new session, without the previous sign-in's limits.
     session_lifetime_end_by(request.session, signin.session_not_on_or_after)
-    return redirect(safe_next_url(request, signin.next_url) or resolve_url("home"))
+    return redirect_to_next(safe_next_url(request, signin.next_url))
 
 
 def _posted_saml_response(request) -> str:
