@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
+from accounts.form_fields import EmailAddressField
 from accounts.invitations import (
     InvitationError,
     invitation_create,
@@ -23,11 +24,13 @@ from accounts.invitations import (
     invitation_revoke,
 )
 from accounts.models import Invitation, SecurityEvent, User
+from accounts.password_lock import password_unlock
 from accounts.services import user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
 from core.http import client_of
 from mfa.models import SmsDevice
 from mfa.passkeys import passkeys_list
+from mfa.recovery import recovery_codes_left
 from mfa.trust import remembered_browsers_count
 from organizations.models import Membership, Organization
 from organizations.phone_reset_admin import (
@@ -59,18 +62,20 @@ class UserAdmin(admin.ModelAdmin):
     search_fields = ["email", "full_name"]
     search_help_text = "Search by email, name or phone number."
     ordering = ["email"]
-    actions = ["remove_user_phone", "end_all_sessions"]
+    actions = ["remove_user_phone", "end_all_sessions", "unlock_password"]
     filter_horizontal = ["groups", "user_permissions"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["email", "full_name"]}),
-        ("Second factor", {"fields": ["phone", "passkeys", "remembered_browsers"]}),
+        ("Second factor", {"fields": ["phone", "passkeys", "recovery_codes",
+                                      "remembered_browsers"]}),
         ("Organizations", {"fields": ["organizations"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
-                               "user_permissions"]}),
+        ("Access", {"fields": ["is_active", "password_status", "is_staff", "is_superuser",
+                               "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["phone", "passkeys", "remembered_browsers", "organizations",
+    readonly_fields = ["phone", "passkeys", "recovery_codes", "remembered_browsers",
+                       "organizations", "password_status",
                        "last_login", "date_joined"]
 
     def get_queryset(self, request):
@@ -122,6 +127,21 @@ class UserAdmin(admin.ModelAdmin):
             ),
         ) or "None"
 
+    @admin.display(description="Recovery codes left")
+    def recovery_codes(self, user):
+        # How many, never the codes (only their hashes are kept).
+        return recovery_codes_left(user)
+
+    @admin.display(description="Password")
+    def password_status(self, user):
+        if user.password_locked_at is None:
+            return "Works"
+        return (
+            f"Locked on {user.password_locked_at:%Y-%m-%d %H:%M} (UTC) after "
+            f"{user.password_failures} wrong passwords in a row. Unlock password (an action "
+            "of the list) or a new password through Forgot password? makes it work again."
+        )
+
     @admin.display(description="Remembered browsers")
     def remembered_browsers(self, user):
         return remembered_browsers_count(user=user)
@@ -166,12 +186,24 @@ class UserAdmin(admin.ModelAdmin):
             )
         return response
 
+    @admin.action(description="Unlock password", permissions=["change"])
+    def unlock_password(self, request, queryset):
+        # For a member who cannot get at their email: the password they know works again.
+        unlocked = [
+            user for user in queryset
+            if password_unlock(user=user, actor=request.user, **client_of(request))
+        ]
+        self.message_user(
+            request, f"Unlocked the password of {len(unlocked)} "
+            f"{'person' if len(unlocked) == 1 else 'people'}.", messages.SUCCESS,
+        )
+
 
 # Invitations ---------------------------------------------------------------------------------
 
 
 class InvitationAdminForm(forms.Form):
-    email = forms.EmailField(max_length=254)
+    email = EmailAddressField()
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 

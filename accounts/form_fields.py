@@ -3,6 +3,13 @@
 import unicodedata
 
 from django import forms
+from django.core.validators import EmailValidator
+
+from accounts.domains import domain_to_ascii
+from accounts.models import User, normalize_email
+
+# The email columns' length (User.email, Invitation.email, PasswordResetRequest.email).
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 
 # Bidirectional overrides and isolates can make a name display as something else.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -34,3 +41,34 @@ class FullNameField(forms.CharField):
                 self.error_messages["control_characters"], code="control_characters"
             )
         return name
+
+
+def email_stored_length_validate(email: str) -> None:
+    """Refuse an email that would not fit its column as stored: an international domain is
+    stored in its xn-- form (normalize_email), which can be three times as long as typed."""
+    if len(normalize_email(email)) > EMAIL_MAX_LENGTH:
+        raise forms.ValidationError("This email address is too long.", code="too_long")
+
+
+class EmailAddressField(forms.EmailField):
+    """An email that every form asks for (sign-in, Forgot password, invitations), valid as
+    we store it, so that nothing after the form meets an address it cannot store or mail.
+
+    Besides Django's checks (a NUL among them): an international domain must be one that
+    IDNA 2008 accepts (domain_to_ascii gives its xn-- form), so an invisible or
+    bidirectional control character is refused before anything is stored or mailed; and
+    the stored form must fit the column. The form's own "invalid" words say so.
+    """
+
+    default_validators = [*forms.EmailField.default_validators, email_stored_length_validate]
+    default_error_messages = {"invalid": EmailValidator.message}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", EMAIL_MAX_LENGTH)
+        super().__init__(**kwargs)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        domain = value.rpartition("@")[2]
+        if not domain.isascii() and not domain_to_ascii(domain):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")

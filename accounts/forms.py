@@ -3,14 +3,14 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS
 
+from accounts.form_fields import EmailAddressField
 from accounts.models import normalize_email
 from organizations.sso import enterprise_login_mandatory
 
 
 class SignInForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         label="Email",
-        max_length=254,
         # "webauthn": the browser may offer the member's passkeys as they type (passkeys.js).
         widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},

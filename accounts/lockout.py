@@ -4,7 +4,8 @@ Axes locks one email from one IP after SIGNIN_FAILURES_PER_EMAIL_AND_IP failures
 settings.LIMITS; axes reads it as AXES_FAILURE_LIMIT and AXES_COOLOFF_TIME). `LockoutHandler`
 adds a wider limit per email across every IP (SIGNIN_FAILURES_PER_EMAIL), so that spreading
 guesses over many addresses (or forging X-Forwarded-For) does not help. Both are checked
-wherever a password is, since every check goes through authenticate().
+wherever a password is, since every check goes through authenticate(). The pauses end; the
+lock after 100 wrong passwords in a row does not, and lives in accounts.password_lock.
 """
 
 from axes.handlers.database import AxesDatabaseHandler

@@ -69,6 +69,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Mixed into the session auth hash: changing it ends every session of the person at once.
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+    # Wrong passwords in a row (accounts.password_lock): the count, the last one, and when the
+    # count reached PASSWORD_FAILURES_IN_A_ROW and the password stopped working.
+    password_failures = models.PositiveIntegerField(default=0, editable=False)
+    password_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_locked_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set after too many wrong passwords in a row: the password does not work "
+        "until the member resets it by email or support unlocks it.",
+    )
 
     objects = UserManager()
 
@@ -175,6 +184,8 @@ class SecurityEvent(models.Model):
         MEMBERSHIP_ADDED = "membership.added", "Membership added"
         SIGNIN_SUCCEEDED = "signin.succeeded", "Signed in"
         SIGNIN_LOCKED = "signin.locked", "Sign-in locked out"
+        PASSWORD_LOCKED = "account.password_locked", "Password locked"
+        PASSWORD_UNLOCKED = "account.password_unlocked", "Password unlocked"
         CODE_FAILED = "mfa.code_failed", "Wrong code"
         PHONE_SET = "mfa.phone_set", "Phone set"
         PHONE_CHANGED = "mfa.phone_changed", "Phone changed"
@@ -184,6 +195,10 @@ class SecurityEvent(models.Model):
         PASSKEY_ADDED = "mfa.passkey_added", "Passkey added"
         PASSKEY_REMOVED = "mfa.passkey_removed", "Passkey removed"
         PASSKEY_FAILED = "mfa.passkey_failed", "Passkey refused"
+        RECOVERY_CODES_CREATED = "mfa.recovery_codes_created", "Recovery codes created"
+        RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
+        SMS_FALLBACK_OFF = "mfa.sms_fallback_off", "Text message fallback turned off"
+        SMS_FALLBACK_ON = "mfa.sms_fallback_on", "Text message fallback turned on"
         BROWSER_REMEMBERED = "mfa.browser_remembered", "Browser remembered"
         BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
         PASSWORD_CHANGED = "account.password_changed", "Password changed"

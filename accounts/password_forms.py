@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordMixin
 
+from accounts.form_fields import EmailAddressField
 from accounts.lockout import lockout_pause_words
 
 
@@ -47,7 +48,30 @@ class NewPasswordForm(SetPasswordMixin, forms.Form):
         return cleaned
 
 
-class PasswordChangeForm(NewPasswordForm):
+class CurrentPasswordMixin:
+    """A `password` field checked against `self.user`'s own password, under the same
+    lockout as the sign-in page; the form gives the words ("wrong_password", "locked")."""
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        # Through authenticate(), so that django-axes counts wrong passwords here as it does
+        # at sign-in: whoever holds a session cannot guess the password without limit.
+        checked = authenticate(self.request, username=self.user.email, password=password)
+        if getattr(self.request, "axes_locked_out", False):
+            # Left set, axes' middleware would answer with the sign-in page (lockout_response);
+            # the member is signed in, so this form says it instead.
+            self.request.axes_locked_out = False
+            raise forms.ValidationError(
+                self.error_messages["locked"].format(pause=lockout_pause_words()), code="locked"
+            )
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(
+                self.error_messages["wrong_password"], code="wrong_password"
+            )
+        return password
+
+
+class PasswordChangeForm(CurrentPasswordMixin, NewPasswordForm):
     # Named "password" because django-axes stores the POST of a failed authenticate() and
     # masks only the fields it knows (AXES_SENSITIVE_PARAMETERS): a wrong current password
     # must not end up in its table in clear.
@@ -71,29 +95,33 @@ class PasswordChangeForm(NewPasswordForm):
         self.request = request
         super().__init__(user, *args, **kwargs)
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        # Through authenticate(), so that django-axes counts wrong passwords here as it does
-        # at sign-in: whoever holds a session cannot guess the password without limit.
-        checked = authenticate(self.request, username=self.user.email, password=password)
-        if getattr(self.request, "axes_locked_out", False):
-            # Left set, axes' middleware would answer with the sign-in page (lockout_response);
-            # the member is signed in, so this form says it instead.
-            self.request.axes_locked_out = False
-            raise forms.ValidationError(
-                self.error_messages["locked"].format(pause=lockout_pause_words()), code="locked"
-            )
-        if checked is None or checked.pk != self.user.pk:
-            raise forms.ValidationError(
-                self.error_messages["wrong_password"], code="wrong_password"
-            )
-        return password
+
+class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
+    """Confirm your password, before a security change (accounts.reauth)."""
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": "Enter your password."},
+    )
+
+    error_messages = {
+        "wrong_password": "That password isn't right.",
+        "locked": "Too many wrong passwords. For your security, confirming your password is "
+        "paused for {pause}.",
+    }
+
+    def __init__(self, user, request, *args, **kwargs):
+        self.user = user
+        self.request = request
+        super().__init__(*args, **kwargs)
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         label="Email",
-        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
+from accounts.password_lock import password_unlock
 from core.http import client_of
 from mfa.trust import remembered_browsers_forget
 
@@ -61,6 +62,8 @@ def user_password_change(
     """
     user.set_password(password)
     user.save(update_fields=["password"])
+    # A new password, by email link or in settings, is the way out of a locked one.
+    password_unlock(user=user, actor=user, **client_of(request))
     user_sessions_end(user=user, request=request, keep_current=keep_current, actor=user)
     forgotten = remembered_browsers_forget(user=user)
     security_event_record(
@@ -76,5 +79,23 @@ def user_password_change(
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
         lambda: send_email(to=user.email, template="password_changed", context=context),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def user_other_sessions_end(*, user: User, request: HttpRequest) -> None:
+    """"Sign out of all other sessions" in personal settings: every session of `user` but
+    this one ends, and they are told by email, so that a change they did not make does not
+    go unnoticed."""
+    user_sessions_end(user=user, request=request, keep_current=True)
+    context = {
+        "user": user,
+        "changed_at": timezone.now(),
+        "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
+    }
+    # After commit, and robust: a mail server that is down must not undo the change.
+    transaction.on_commit(
+        lambda: send_email(to=user.email, template="sessions_ended", context=context),
         robust=True,
     )

@@ -4,15 +4,19 @@ At most SESSION_COOKIE_AGE after the sign-in, however busy, and SESSION_IDLE_TIM
 the last request; after enterprise login, also no later than the identity provider said
 (SessionNotOnOrAfter). All are read from the session itself, so every app server agrees and
 no query is needed.
+
+A session can also end from elsewhere (accounts.services.user_sessions_end); the sign-in page
+then says why when the member is owed a reason, at the cost of one query for that request.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.utils import timezone
 
+from accounts.models import SecurityEvent
 from core.limits import duration_words
 
 SIGNED_IN_AT_KEY = "signed_in_at"
@@ -25,6 +29,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 IDLE_MESSAGE = "You were signed out after {idle} without activity. Sign in again to continue."
 TOO_OLD_MESSAGE = "For your security, you are asked to sign in again every {age}."
 IDP_ENDED_MESSAGE = "Your organization's sign-in has expired. Sign in again to continue."
+PHONE_REMOVED_MESSAGE = "An administrator removed your phone: sign in and add a new one."
 
 
 def session_lifetime_start(session, *, now: datetime | None = None) -> None:
@@ -78,6 +83,20 @@ def session_lifetime_check(session, *, now: datetime | None = None) -> str | Non
     return None
 
 
+def session_ended_elsewhere_reason(*, user_id, signed_in_at: int | None) -> str | None:
+    """What to tell someone whose session was ended from elsewhere (a new security stamp,
+    accounts.services.user_sessions_end), when they are owed a reason: an admin's Remove
+    user phone since they signed in. Their own password or phone change needs none."""
+    if signed_in_at is None:
+        return None
+    phone_removed = SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.PHONE_REMOVED,
+        subject_id=user_id,
+        created_at__gte=datetime.fromtimestamp(signed_in_at, tz=UTC),
+    )
+    return PHONE_REMOVED_MESSAGE if phone_removed.exists() else None
+
+
 class SessionLifetimeMiddleware:
     """Signs out a session past any of its limits, before the view runs.
 
@@ -89,9 +108,17 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Read before request.user: a session whose user's sessions were all ended is
+        # emptied when the user is looked up, and then no longer says whose it was.
+        user_id = request.session.get(SESSION_KEY)
+        signed_in_at = request.session.get(SIGNED_IN_AT_KEY)
         if request.user.is_authenticated:
             ended = session_lifetime_check(request.session)
             if ended:
                 logout(request)
+                messages.info(request, ended)
+        elif user_id is not None:
+            ended = session_ended_elsewhere_reason(user_id=user_id, signed_in_at=signed_in_at)
+            if ended:
                 messages.info(request, ended)
         return self.get_response(request)

@@ -1,6 +1,7 @@
 """Personal settings (SPEC journey 7): the page, name, password, remembered browsers,
-sessions. The pages that change the phone, the authenticator app or the passkeys are mfa's
-(mfa.settings_views, mfa.passkey_views).
+sessions. The pages that change the phone, the authenticator app, the passkeys, the
+text-message fallback or the recovery codes are mfa's (mfa.settings_views,
+mfa.passkey_views).
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
 in, and a half-finished sign-in (password without the code) is not signed in.
@@ -13,17 +14,20 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.password_forms import PasswordChangeForm
+from accounts.reauth import reauthentication_required
 from accounts.services import (
     user_full_name_change,
+    user_other_sessions_end,
     user_password_change,
-    user_sessions_end,
 )
 from accounts.settings_forms import FullNameForm
 from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
+from mfa.factors import strong_factor_set_up
 from mfa.models import SmsDevice
 from mfa.passkeys import passkeys_list
 from mfa.phone_change import phone_masked
+from mfa.recovery import RECOVERY_CODES_LOW, recovery_codes_left
 from mfa.trust import (
     remembered_browser_revoke,
     remembered_browsers_list,
@@ -48,6 +52,7 @@ def _remembered_browsers(request) -> list[dict]:
 def _settings_page(request, *, name_form=None, password_form=None):
     user = request.user
     device = SmsDevice.objects.on_file().filter(user=user).first()
+    codes_left = recovery_codes_left(user)
     return render(
         request,
         "accounts/settings.html",
@@ -58,6 +63,11 @@ def _settings_page(request, *, name_form=None, password_form=None):
             "has_phone": device is not None,
             "authenticator": authenticator_device(user),
             "passkeys": passkeys_list(user),
+            # The text-message fallback can be turned off only with a strong factor.
+            "fallback_choice": device is not None and strong_factor_set_up(user),
+            "sms_fallback": device is None or device.sms_fallback,
+            "recovery_codes_left": codes_left,
+            "recovery_codes_low": 0 < codes_left < RECOVERY_CODES_LOW,
             "browsers": _remembered_browsers(request),
         },
     )
@@ -115,7 +125,8 @@ def remembered_browsers_forget_all(request):
 
 
 @require_POST
+@reauthentication_required
 def other_sessions_end(request):
-    user_sessions_end(user=request.user, request=request, keep_current=True)
+    user_other_sessions_end(user=request.user, request=request)
     messages.success(request, "You're signed out of all other sessions.")
     return redirect("accounts:settings")

@@ -2,11 +2,11 @@
 
 1. Password (accounts.views.signin): starts a *pending* sign-in.
 2. Second factor (mfa.views, mfa.passkey_views): enrollment of a phone, the member's
-   passkey, a code from their authenticator app, or a code sent to their phone; skipped
-   when MFA does not apply or a remembered browser vouches for the member.
+   passkey, a code from their authenticator app, a code sent to their phone or a recovery
+   code; skipped when MFA does not apply or a remembered browser vouches for the member.
 3. `signin_complete`: the one way anybody becomes signed in (password, SMS, authenticator
-   app, passkey, remembered browser or enterprise login all end here; "Sign in with a
-   passkey" comes straight here, a passkey being both factors).
+   app, recovery code, passkey, remembered browser or enterprise login all end here; "Sign
+   in with a passkey" comes straight here, a passkey being both factors).
 
 Until step 3 nobody is authenticated, so LoginRequiredMiddleware keeps a half-signed-in
 session out of everything but the views marked `login_not_required`.
@@ -28,6 +28,9 @@ from core.http import client_of
 
 PENDING_KEY = "signin_pending"
 METHOD_KEY = "signin_method"
+# Set when a code (SMS or app) is entered after the sign-in, to step up a session that
+# signed in without one (mfa.views.step_up).
+SECOND_FACTOR_KEY = "second_factor_at"
 # Time to get through the second factor after the password.
 PENDING_VALID_FOR = timedelta(minutes=15)
 
@@ -36,6 +39,7 @@ class Method(StrEnum):
     PASSWORD = "password"  # noqa: S105 (a method name; MFA does not apply to this member yet)
     SMS = "sms"
     TOTP = "totp"  # a code from an authenticator app
+    RECOVERY = "recovery"  # one of the member's recovery codes (mfa.recovery)
     PASSKEY = "passkey"  # the password, then a passkey
     PASSWORDLESS = "passwordless"  # a discoverable passkey with user verification: both factors
     REMEMBERED = "remembered"
@@ -95,6 +99,8 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
     signin_pending_clear(request)
     login(request, user, backend="accounts.backends.EmailBackend")  # rotates the session key
     request.session[METHOD_KEY] = str(method)
+    # A step-up belongs to the sign-in it followed.
+    request.session.pop(SECOND_FACTOR_KEY, None)
     security_event_record(
         kind=SecurityEvent.Kind.SSO_SIGNIN
         if method == Method.SSO
@@ -105,3 +111,25 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
         organization=organization,
         method=str(method),
     )
+
+
+# The sign-in methods that gave a second factor in the session itself: a code, or a
+# passkey (after the password, or alone: a passkey that verified the person is both factors).
+CODE_METHODS = (Method.SMS, Method.TOTP, Method.RECOVERY, Method.PASSKEY, Method.PASSWORDLESS)
+
+
+def session_has_second_factor(request: HttpRequest) -> bool:
+    """Whether a second factor was given in this session: the sign-in's code (SMS, app or
+    recovery code) or passkey, or a code entered since (second_factor_record).
+
+    A remembered browser is one factor plus the browser (README, SECURITY 18), and
+    enterprise login's factors are the identity provider's, unknown here: neither counts.
+    """
+    return request.session.get(METHOD_KEY) in CODE_METHODS or bool(
+        request.session.get(SECOND_FACTOR_KEY)
+    )
+
+
+def second_factor_record(request: HttpRequest) -> None:
+    """A code was entered in this signed-in session (the step-up before Django admin)."""
+    request.session[SECOND_FACTOR_KEY] = timezone.now().isoformat()

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import invitation_views, password_reset_views, settings_views, views
@@ -7,7 +6,7 @@ from mfa.urls import settings_urlpatterns as mfa_settings_urlpatterns
 app_name = "accounts"
 urlpatterns = [
     path("signin/", views.signin, name="signin"),
-    path("signout/", auth_views.LogoutView.as_view(), name="signout"),
+    path("signout/", views.SignOutView.as_view(), name="signout"),
     # "accept" before "<token>", which would otherwise match it.
     path("invitation/accept/", invitation_views.invitation_accept, name="invitation-accept"),
     path("invitation/<str:token>/", invitation_views.invitation, name="invitation"),
@@ -23,6 +22,7 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     # Personal settings.
+    path("settings/confirm-password/", views.password_confirm, name="password-confirm"),
     path("settings/", settings_views.personal_settings, name="settings"),
     path("settings/name/", settings_views.full_name_change, name="settings-name"),
     path("settings/password/", settings_views.password_change, name="settings-password"),

@@ -27,7 +27,10 @@ DEBUG = env_bool("DEBUG", False)
 LOCAL_SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", LOCAL_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, the address of `runserver` on PORT (scripts/run), so that the links it prints work.
+SITE_URL = os.environ.get(
+    "SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
@@ -52,6 +55,8 @@ MIDDLEWARE = [
     "backstage.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: one that cannot be parsed answers 400 (core.request_body).
+    "core.request_body.UnparsableBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,6 +145,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # (accounts.session_lifetime).
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 SESSION_IDLE_TIMEOUT = timedelta(hours=1)
+# Security changes (phone, authenticator app, ending other sessions) ask for the password
+# again unless it (or enterprise login) was given this long ago at most (accounts.reauth).
+REAUTHENTICATION_VALID_FOR = timedelta(minutes=10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -167,6 +175,10 @@ LIMITS = {
     "SIGNIN_FAILURES_PER_EMAIL": per(
         _signin_pause, int(os.environ.get("SIGNIN_FAILURES_PER_EMAIL", "20"))
     ),
+    # Wrong passwords for one account in a row (NIST SP 800-63B's ceiling of 100), each
+    # within the window of the one before: then the password stops working until the
+    # member resets it by email or support unlocks it (accounts.password_lock).
+    "PASSWORD_FAILURES_IN_A_ROW": per(timedelta(days=30), 100),
     # Forgot password? requests (accounts.password_reset).
     "PASSWORD_RESETS_PER_EMAIL": per(timedelta(hours=1), 3),
     "PASSWORD_RESETS_PER_IP": per(timedelta(hours=1), 20),
@@ -190,6 +202,11 @@ LIMITS = {
     "SMS_PER_NUMBER_BLOCK_DAY": per(timedelta(days=1), 30),
     "SMS_PER_IP_HOUR": per(timedelta(hours=1), 10),
     "SMS_PER_IP_DAY": per(timedelta(days=1), 30),
+    # Wrong SMS codes for one account in a row, each within the window of the one before,
+    # whatever the sign-in attempt and however many codes were resent; then no code is
+    # accepted until the window has passed (mfa.models.SmsDevice). Each attempt also backs
+    # off on its own, MFA_THROTTLE_FACTOR seconds doubling (SECURITY 12).
+    "SMS_CODE_FAILURES_PER_USER": per(timedelta(hours=1), 20),
 }
 
 # Lockout (django-axes) -----------------------------------------------------
@@ -220,8 +237,10 @@ MFA_REMEMBER_COOKIE_NAME = "backstage_remember" if DEBUG else "__Host-backstage_
 MFA_CODE_VALID_FOR = timedelta(minutes=10)
 MFA_CODE_MAX_FAILURES = 5
 MFA_RESEND_COOLDOWN = timedelta(seconds=30)
-# Seconds of back-off after the first wrong code of a member, doubling with each
-# further one; a new code does not reset it (django-otp ThrottlingMixin).
+# Seconds of back-off after the first wrong code, doubling with each further one: per
+# sign-in attempt for SMS codes (a new code for the same attempt does not reset it, another
+# session's wrong codes do not add to it), per member for the authenticator app
+# (django-otp ThrottlingMixin).
 MFA_THROTTLE_FACTOR = 1
 # The authenticator app (TOTP, mfa.authenticator): the same back-off as SMS codes; the
 # issuer names the account in the app. No drift learning (OTP_TOTP_SYNC): a code is
@@ -248,32 +267,37 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
+# One deadline for a whole send, however slowly Twilio trickles its answer: a worker is
+# never held longer than this by a text message (mfa.sms.twilio).
+SMS_SEND_DEADLINE = float(os.environ.get("SMS_SEND_DEADLINE", "5"))
 TWILIO_STATUS_CALLBACK = os.environ.get("TWILIO_STATUS_CALLBACK")  # unset: our webhook; "": off
 PHONENUMBER_DB_FORMAT = "E164"
 
 # Email ---------------------------------------------------------------------
 EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "var" / "outbox" / "email"))
 _email_backend = os.environ.get("EMAIL_BACKEND", "filebased" if DEBUG else "smtp")
-MAILERS = {
-    "default": {
-        "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
-        "filebased": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(EMAIL_OUTBOX_DIR)},
+_email_backends = {
+    "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    "filebased": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(EMAIL_OUTBOX_DIR)},
+    },
+    "locmem": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+    "smtp": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
         },
-        "locmem": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
-        "smtp": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": os.environ.get("EMAIL_HOST", "localhost"),
-                "port": int(os.environ.get("EMAIL_PORT", "25")),
-                "username": os.environ.get("EMAIL_HOST_USER", ""),
-                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", False),
-            },
-        },
-    }.get(_email_backend, {"BACKEND": _email_backend}),
+    },
 }
+# Django's dotted spelling (django.core.mail.backends.filebased.EmailBackend) names the same
+# backend as the short one, with the same options (EMAIL_FILE_PATH, EMAIL_HOST...).
+_email_backends.update({mailer["BACKEND"]: mailer for mailer in list(_email_backends.values())})
+MAILERS = {"default": _email_backends.get(_email_backend, {"BACKEND": _email_backend})}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backstage <no-reply@backstage.local>")
 
 # Internationalization and static files -------------------------------------

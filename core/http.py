@@ -1,10 +1,13 @@
 """Request helpers every app may use: who is asking (`client_ip`, `client_user_agent`),
 `client_of`, which gives both as the plain `ip=` and `user_agent=` that services take, so
 that services never need the request for them, and where a `next` parameter may send
-someone (`safe_next_url`)."""
+someone (`safe_next_url`, and `redirect_to_next` to send them there)."""
+
+import unicodedata
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -40,16 +43,41 @@ def client_of(request: HttpRequest | None) -> dict:
     return {"ip": client_ip(request) or None, "user_agent": client_user_agent(request)}
 
 
+# The longest `next` kept: enterprise login stores it with its AuthnRequest
+# (organizations.models.SamlAuthnRequest.next_url); a longer one is no link of ours.
+NEXT_URL_MAX_LENGTH = 2000
+
+
 def safe_next_url(request: HttpRequest, url: str | None = None) -> str:
     """`url`, or else the request's `next` parameter, if it points into this site; else "".
+
+    Only a path ("/...") or an absolute URL of this host counts: anything else ("foo",
+    "admin:index") is treated as absent, never resolved as a URL name as Django's
+    `redirect()` would (a name that does not exist is a server error, after the code was
+    used). Control characters (a NUL, which PostgreSQL refuses in text) make it absent too.
 
     The sign-in page and enterprise login read `next` from the request; enterprise login
     passes the one it kept for the way back from the identity provider, checked again.
     """
     if url is None:
         url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
+    if (
+        not url
+        or len(url) > NEXT_URL_MAX_LENGTH
+        or any(unicodedata.category(char) == "Cc" for char in url)
+        or not (url.startswith("/") or url.lower().startswith(("http://", "https://")))
+    ):
+        return ""
+    if url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
     return ""
+
+
+def redirect_to_next(next_url: str) -> HttpResponseRedirect:
+    """Where a sign-in goes on: `next_url` (from safe_next_url) as it is, or else home.
+
+    Not Django's `redirect()`, which would first try `next_url` as the name of a URL.
+    """
+    return HttpResponseRedirect(next_url or resolve_url("home"))

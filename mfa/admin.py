@@ -1,17 +1,19 @@
-"""Django admin for support staff: SMS devices, authenticator apps, passkeys and the log of
-text messages sent.
+"""Django admin for support staff: SMS devices, authenticator apps, passkeys, recovery codes
+and the log of text messages sent.
 
 All are looked at, not edited: a number is set only through a verified code, and removed
 only through member_phone_reset (the "Remove user phone" action), which also removes the
-authenticator app, ends the member's sessions, forgets their browsers, tells them and
-records it.
+authenticator app and the recovery codes, ends the member's sessions, forgets their
+browsers, tells them and records it. Recovery codes show how many are left, never a code
+(only their hashes are kept, and not even those are shown).
 """
 
 from django.contrib import admin
+from django.db.models import Count
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.admin import ReadOnlyAdmin, action_confirm
-from mfa.models import PasskeyDevice, SmsDevice, SmsMessage
+from mfa.models import PasskeyDevice, RecoveryCodeDevice, SmsDevice, SmsMessage
 from organizations.phone_reset_admin import (
     PHONE_RESET_EXPLANATION,
     PHONE_RESET_QUESTION,
@@ -30,6 +32,39 @@ class SmsDeviceAdmin(ReadOnlyAdmin):
     fields = ["user", "name", "number", "pending_number", "confirmed", "created_at",
               "last_used_at", "code_failures"]
     actions = ["remove_user_phone"]
+
+    def has_phone_reset_permission(self, request):
+        return phone_reset_permitted(request)
+
+    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    def remove_user_phone(self, request, queryset):
+        queryset = queryset.select_related("user")
+        response = action_confirm(
+            self, request, queryset, title="Remove user phone",
+            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
+            button="Remove user phone",
+        )
+        if response is None:
+            phones_reset(self, request, [device.user for device in queryset])
+        return response
+
+
+@admin.register(RecoveryCodeDevice)
+class RecoveryCodesAdmin(ReadOnlyAdmin):
+    list_display = ["user", "codes_left", "created_at", "last_used_at"]
+    list_filter = ["created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = ["user", "codes_left", "created_at", "last_used_at"]
+    readonly_fields = ["codes_left"]
+    actions = ["remove_user_phone"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(left=Count("codes"))
+
+    @admin.display(description="Codes left", ordering="left")
+    def codes_left(self, device):
+        return device.left
 
     def has_phone_reset_permission(self, request):
         return phone_reset_permitted(request)

@@ -9,16 +9,16 @@ from the database.
 import secrets
 from urllib.parse import urlsplit
 
-import django_otp
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
+from core.limits import again_words, limit
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage
@@ -36,10 +36,29 @@ def code_digest(attempt: str, code: str) -> str:
     return salted_hmac("mfa.codes.code_digest", f"{attempt}:{code}", algorithm="sha256").hexdigest()
 
 
+def attempt_key(attempt: str) -> str:
+    """What the device keeps of the attempt its code was sent for: a keyed hash, since the
+    attempt itself is a secret of the member's session."""
+    return salted_hmac("mfa.codes.attempt_key", attempt, algorithm="sha256").hexdigest()
+
+
 def code_message(code: str) -> str:
     # The last line lets browsers offer the code to the page that asked for it (WebOTP).
     domain = urlsplit(settings.SITE_URL).hostname
     return f"Your Backstage code is {code}.\n\n@{domain} #{code}"
+
+
+# An admin's Remove user phone deletes the device: a request that looked it up just before
+# finds it gone and says so, rather than failing.
+PHONE_REMOVED = "Your phone was removed from your account. Sign in again to set a new one."
+
+
+def _locked(device: SmsDevice) -> SmsDevice:
+    """`device` read again under a row lock; CodeError if it was deleted meanwhile."""
+    locked = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
+    if locked is None:
+        raise CodeError(PHONE_REMOVED, code="removed")
+    return locked
 
 
 def seconds_until_resend(device: SmsDevice) -> int:
@@ -57,7 +76,7 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
     """
     user = device.user
     with transaction.atomic():
-        device = SmsDevice.objects.select_for_update().get(pk=device.pk)
+        device = _locked(device)
         wait = seconds_until_resend(device)
         if wait:
             raise CodeError(
@@ -68,6 +87,11 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
         device.token = code_digest(attempt, code)
         device.valid_until = timezone.now() + settings.MFA_CODE_VALID_FOR
         device.code_failures = 0
+        key = attempt_key(attempt)
+        if not constant_time_compare(key, device.attempt_key):
+            # A code for another attempt: its back-off starts from nothing, and the wrong
+            # codes of the attempt before do not slow this one (the member's count goes on).
+            device.attempt_key, device.attempt_failures = key, 0
         # Where this code went: a number waiting to be verified, or the one on file.
         device.pending_number = "" if to == device.number else to
         device.cooldown_set(commit=False)
@@ -76,6 +100,8 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
                 "token",
                 "valid_until",
                 "code_failures",
+                "attempt_key",
+                "attempt_failures",
                 "pending_number",
                 "last_generated_timestamp",
             ]
@@ -111,24 +137,58 @@ def code_delivery_failure(device: SmsDevice) -> str:
     return f"{UNDELIVERED} {failure_message(sms.failure_kind(latest[1]))}"
 
 
+def _wrong_codes_limit_error() -> CodeError:
+    window = limit("SMS_CODE_FAILURES_PER_USER").window
+    return CodeError(
+        "Too many wrong codes were entered for your account. For your security, codes "
+        f"are paused: try again {again_words(window)}.",
+        code="limit",
+    )
+
+
+def code_throttle_check(device: SmsDevice) -> None:
+    """Raise CodeError while the member's cap on wrong codes holds.
+
+    The phone's counter is the member's one limit on wrong codes: SMS codes
+    (SmsDevice.code_check) and recovery codes (mfa.models.RecoveryCodeDevice) both count
+    against it, so neither kind of code gets guesses of its own. Recovery codes have no
+    back-off besides: they are long and random, and a back-off on the member's counter
+    would let someone else's wrong codes hold the member back.
+    """
+    if device.wrong_codes_capped_until(timezone.now()) is not None:
+        raise _wrong_codes_limit_error()
+
+
 def code_verify(
     *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str
 ) -> SmsDevice:
     """Return the device once `code` is right for `attempt`; else raise CodeError saying why.
 
-    django_otp.verify_token locks the device row, so of two requests racing with the
-    same code exactly one wins.
+    The device row is locked while the code is checked, so of two requests racing with the
+    same code exactly one wins, and racing wrong codes are all counted. The back-off is the
+    attempt's and the cap the member's (SmsDevice.code_check): wrong codes typed in another
+    session of the member slow down that session only.
     """
-    allowed, info = device.verify_is_allowed()
-    if not allowed:
-        wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
+    with transaction.atomic():
+        locked = (
+            SmsDevice.objects.select_for_update().select_related("user").filter(pk=device.pk)
+        ).first()
+        if locked is None:
+            # Gone meanwhile (an admin removed the phone): not a wrong code, and nothing to
+            # count it against.
+            raise CodeError(PHONE_REMOVED, code="removed")
+        verdict, until = locked.code_check(
+            attempt_key=attempt_key(attempt), token=code_digest(attempt, code)
+        )
+    if verdict == "ok":
+        return locked
+    if verdict == "limit":
+        raise _wrong_codes_limit_error()
+    if verdict == "throttled":
+        wait = int((until - timezone.now()).total_seconds()) + 1
         raise CodeError(
             f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
         )
-    digest = code_digest(attempt, code)
-    verified = django_otp.verify_token(device.user, device.persistent_id, digest)
-    if verified is not None:
-        return verified
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
         ip=ip,
@@ -136,9 +196,9 @@ def code_verify(
         actor=device.user,
         subject=device.user,
     )
-    device.refresh_from_db()
-    if device.token is None:
+    if verdict == "no_code" or (verdict == "wrong" and locked.token is None):
         raise CodeError("This code can no longer be used. Ask for a new code.", code="no_code")
-    if timezone.now() >= device.valid_until:
+    if verdict == "expired":
         raise CodeError("This code has expired. Ask for a new code.", code="expired")
+    # Wrong, or typed into an attempt that the current code was not sent for.
     raise CodeError("That code isn't right. Check the text message and try again.", code="wrong")

@@ -20,6 +20,8 @@ class Failure(StrEnum):
     UNKNOWN_NUMBER = "unknown_number"
     FILTERED = "filtered"
     UNDELIVERABLE = "undeliverable"
+    # The provider's protection against SMS pumping (toll fraud) held the message back.
+    PUMPING = "pumping"
 
 
 MESSAGES = {
@@ -52,6 +54,11 @@ MESSAGES = {
     ),
     Failure.UNDELIVERABLE: (
         "The text message couldn't be delivered. Try again in a minute; if it keeps "
+        "happening, contact your organization admin."
+    ),
+    Failure.PUMPING: (
+        "Our text message provider held back this message, because many messages to "
+        "numbers like this one were asked for lately. Try again later; if it keeps "
         "happening, contact your organization admin."
     ),
 }

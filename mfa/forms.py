@@ -9,6 +9,7 @@ from phonenumbers import PhoneNumberType, geocoder
 
 from core.limits import duration_words
 from mfa.codes import CODE_DIGITS
+from mfa.recovery import recovery_code_normalize
 
 SMS_CAPABLE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
@@ -154,10 +155,47 @@ class PhoneCodeForm(CodeForm):
     remember = None
 
 
+class StepUpCodeForm(CodeForm):
+    """A code by text message for a session already signed in (before Django admin)."""
+
+    remember = None
+
+
+class StepUpAuthenticatorForm(AuthenticatorCodeForm):
+    """The app's code for a session already signed in (before Django admin)."""
+
+    remember = None
+
+
 class AuthenticatorSetupForm(AuthenticatorCodeForm):
     """The first code from a new authenticator app; a settings change remembers no browser."""
 
     remember = None
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the member's recovery codes, at sign-in."""
+
+    code = forms.CharField(
+        label="Recovery code",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+        error_messages={"required": "Enter one of your recovery codes."},
+    )
+
+    def clean_code(self):
+        if recovery_code_normalize(self.cleaned_data["code"]) is None:
+            raise forms.ValidationError(
+                "A recovery code is 10 letters and digits, like abcde-23456.", code="format"
+            )
+        return self.cleaned_data["code"]
 
 
 class PasskeyForm(forms.Form):

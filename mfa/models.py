@@ -1,4 +1,5 @@
-"""The second factor's data: the SMS device, remembered browsers and the SMS log.
+"""The second factor's data: the SMS device, recovery codes, passkeys, remembered browsers
+and the SMS log.
 
 What "the member's phone" means lives here, once: SmsDevice.objects.on_file() (the verified
 number), .reachable() (where sign-in codes go) and .changing() (a number waiting for its
@@ -6,10 +7,13 @@ code). Every rule about remembered browsers is in mfa.trust; every rule about pa
 (the WebAuthn ceremonies) is in mfa.passkeys.
 """
 
+import hmac
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import (
     CooldownMixin,
     Device,
@@ -18,6 +22,8 @@ from django_otp.models import (
     ThrottlingMixin,
 )
 from phonenumber_field.modelfields import PhoneNumberField
+
+from core.limits import limit
 
 
 class SmsDeviceQuerySet(models.QuerySet):
@@ -53,6 +59,18 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     code_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Wrong tries against the current code."
     )
+    # Off: sign-ins never send a code to this phone while the member has a strong factor
+    # (mfa.factors.sms_signin_allowed); the number stays on file for an admin's reset.
+    sms_fallback = models.BooleanField(
+        default=True,
+        help_text="Whether a sign-in may use a text message instead of a stronger factor.",
+    )
+    # Which sign-in attempt (or phone change) the current code was sent for, as a keyed
+    # hash (mfa.codes.attempt_key), and its wrong codes so far, across its resends.
+    attempt_key = models.CharField(max_length=64, blank=True, editable=False)
+    attempt_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong tries of the sign-in attempt that the current code is for."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -71,31 +89,145 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     def get_cooldown_duration(self):
         return settings.MFA_RESEND_COOLDOWN.total_seconds()
 
-    def verify_token(self, token):
-        """Accept `token` (the keyed hash of code and attempt) once, before it expires.
+    def wrong_codes_capped_until(self, now) -> datetime | None:
+        """When the member's cap on wrong codes in a row (SMS_CODE_FAILURES_PER_USER) lifts,
+        or None while it does not hold; the count starts again once its window has passed."""
+        cap = limit("SMS_CODE_FAILURES_PER_USER")
+        last_failure = self.throttling_failure_timestamp
+        if last_failure is None or last_failure <= cap.since(now):
+            return None
+        return last_failure + cap.window if cap.reached(self.throttling_failure_count) else None
 
-        Every wrong try counts against the member (ThrottlingMixin, not reset by a new
-        code) and against this code, which dies after MFA_CODE_MAX_FAILURES.
+    def code_check(self, *, attempt_key: str, token: str) -> tuple[str, object]:
+        """Accept `token` (the keyed hash of code and attempt) once, before it expires, for
+        the sign-in attempt (or phone change) whose keyed hash is `attempt_key`.
+
+        The caller holds the row lock (mfa.codes.code_verify); this saves. Returns
+        ("ok", None), ("limit", until), ("throttled", until) or ("other_attempt" | "no_code"
+        | "expired" | "wrong", None).
+
+        A wrong code of the attempt the code was sent for counts three times: against this
+        code, which dies after MFA_CODE_MAX_FAILURES; against the attempt, whose back-off
+        (MFA_THROTTLE_FACTOR seconds, doubling) a new code for it does not reset; and against
+        the member, whose wrong codes in a row (throttling_failure_count) stop every code
+        at SMS_CODE_FAILURES_PER_USER, whatever the attempt and however many resends. A code
+        typed into another attempt (another session of the member) cannot be right and
+        counts for nothing: it neither kills the member's code nor slows their attempt.
         """
-        allowed, _ = self.verify_is_allowed()
-        if not allowed:
-            return False
         now = timezone.now()
-        if self.token and now < self.valid_until and constant_time_compare(token, self.token):
+        cap = limit("SMS_CODE_FAILURES_PER_USER")
+        last_failure = self.throttling_failure_timestamp
+        if last_failure is not None and last_failure <= cap.since(now):
+            # The last wrong code is older than the window: the count starts again.
+            self.throttling_failure_count, last_failure = 0, None
+        capped_until = self.wrong_codes_capped_until(now)
+        if capped_until is not None:
+            return "limit", capped_until
+        if not self.token or not constant_time_compare(attempt_key, self.attempt_key):
+            return ("other_attempt" if self.token else "no_code"), None
+        if self.attempt_failures and last_failure is not None:
+            until = last_failure + timedelta(
+                seconds=settings.MFA_THROTTLE_FACTOR * 2 ** (self.attempt_failures - 1)
+            )
+            if now < until:
+                return "throttled", until
+        if now >= self.valid_until:
+            return "expired", None
+        if constant_time_compare(token, self.token):
             self.token = None
             self.valid_until = now
-            self.code_failures = 0
+            self.code_failures = self.attempt_failures = 0
             self.last_used_at = now
             self.throttle_reset(commit=False)
             self.cooldown_reset(commit=False)
             self.save()
-            return True
-        self.throttle_increment(commit=False)
+            return "ok", None
+        self.throttling_failure_count += 1
+        self.throttling_failure_timestamp = now
+        self.attempt_failures += 1
         self.code_failures += 1
         if self.code_failures >= settings.MFA_CODE_MAX_FAILURES:
             self.token = None
         self.save()
-        return False
+        return "wrong", None
+
+
+def recovery_code_digest(code: str, *, secret: str | None = None) -> str:
+    """The keyed hash kept of a recovery code (normalized, mfa.recovery); never the code."""
+    return salted_hmac("mfa.recovery_code", code, secret=secret, algorithm="sha256").hexdigest()
+
+
+class RecoveryCodeDevice(Device):
+    """A member's recovery codes (mfa.recovery explains why this model and not otp_static's).
+
+    A django-otp device, so that a sign-in with a code is verified, locked and logged in
+    (django_otp.login) like one with the phone or the app; its codes are RecoveryCode rows
+    holding keyed hashes. Wrong codes count against the member's phone (its ThrottlingMixin),
+    the one per-account limit that wrong SMS codes count against too.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeviceManager()
+
+    class Meta:
+        verbose_name = "recovery codes"
+        verbose_name_plural = "recovery codes"
+        constraints = [
+            models.UniqueConstraint(fields=["user"], name="one_recovery_code_device_per_user"),
+        ]
+
+    def verify_is_allowed(self):
+        """The member's cap on wrong codes, kept on the phone, decides: wrong recovery codes
+        and SMS codes share it (mfa.codes.code_throttle_check)."""
+        phone = SmsDevice.objects.filter(user_id=self.user_id).first()
+        if phone is None:
+            # Never the case (codes need a phone, a reset removes both): refuse, not allow.
+            return False, {"reason": "no_phone"}
+        capped_until = phone.wrong_codes_capped_until(timezone.now())
+        if capped_until is not None:
+            return False, {"reason": "limit", "locked_until": capped_until}
+        return True, None
+
+    def verify_token(self, token):
+        """Accept `token` (a normalized recovery code) once: its row is deleted.
+
+        Compares with every remaining code in constant time, against hashes made with the
+        current SECRET_KEY and its fallbacks. The caller holds this device's row lock
+        (django_otp.verify_token), so of two requests with one code exactly one wins.
+        """
+        phone = SmsDevice.objects.select_for_update().filter(user_id=self.user_id).first()
+        if phone is None or phone.wrong_codes_capped_until(timezone.now()) is not None:
+            return False
+        candidates = [
+            recovery_code_digest(token, secret=secret)
+            for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        ]
+        match = None
+        # No early exit: the time taken does not tell which code, if any, matched.
+        for code in self.codes.select_for_update().order_by("pk"):
+            for candidate in candidates:
+                if hmac.compare_digest(code.digest, candidate):
+                    match = code
+        if match is None:
+            phone.throttle_increment()
+            return False
+        match.delete()
+        phone.throttle_reset()
+        self.last_used_at = timezone.now()
+        self.save(update_fields=["last_used_at"])
+        return True
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, as its keyed hash (recovery_code_digest)."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"Recovery code of {self.device.user}"
 
 
 class PasskeyDevice(Device):
@@ -188,3 +320,22 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"SMS to {self.to} ({self.status})"
+
+
+class SmsLimitKey(models.Model):
+    """One row per thing that text messages are limited for ("number:+41791234567",
+    "block:+417912345", "ip:192.0.2.1", "user:7"), locked while a send is counted.
+
+    mfa.sending counts SmsMessage rows; two sends sharing a number, a block or an IP lock the
+    same key first, so the second counts after the first has written its row, and a limit is
+    never overshot however many requests race (PostgreSQL row locks; SQLite serializes
+    writes anyway).
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = "SMS limit key"
+
+    def __str__(self):
+        return self.key

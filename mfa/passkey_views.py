@@ -10,18 +10,19 @@ import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.reauth import reauthentication_required
 from accounts.signin import Method, signin_complete
 from accounts.user_agents import browser_label
-from core.http import client_of, client_user_agent, safe_next_url
-from mfa.authenticator import authenticator_set_up
+from core.http import client_of, client_user_agent, redirect_to_next, safe_next_url
+from mfa.factors import signin_alternatives, sms_signin_allowed
 from mfa.forms import PasskeyForm, PasskeyNameForm, PasskeySigninForm
-from mfa.models import PasskeyDevice
+from mfa.models import PasskeyDevice, SmsDevice
 from mfa.passkeys import (
     PasskeyError,
     authentication_options,
@@ -29,7 +30,6 @@ from mfa.passkeys import (
     passkey_register,
     passkey_remove,
     passkey_rename,
-    passkey_set_up,
     registration_options,
 )
 from mfa.views import _signed_in, pending_signin_required
@@ -55,7 +55,9 @@ def passkey_options(request, user, pending):
 
 @pending_signin_required
 def passkey(request, user, pending):
-    if not passkey_set_up(user):
+    alternatives = signin_alternatives(user)
+    if not alternatives.passkey:
+        # The SMS step, or the app's for a member who turned text messages off.
         return redirect("mfa:verify")
     form = PasskeySigninForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -71,10 +73,17 @@ def passkey(request, user, pending):
                 request, user, pending, device,
                 method=Method.PASSKEY, remember=form.cleaned_data["remember"],
             )
+    phone = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
     return render(
         request,
         "mfa/passkey.html",
-        {"form": form, "has_authenticator": authenticator_set_up(user)},
+        {
+            "form": form,
+            # "Send a code by text message instead", unless the member turned it off.
+            "sms_allowed": phone is not None and sms_signin_allowed(phone),
+            "has_authenticator": alternatives.authenticator,
+            "has_recovery_codes": alternatives.recovery_codes,
+        },
     )
 
 
@@ -91,10 +100,15 @@ def passkey_signin_options(request):
 @login_not_required
 def passkey_signin(request):
     """"Sign in with a passkey": a discoverable passkey that verified the person is both
-    factors, so it signs in with no password and no code."""
+    factors, so it signs in with no password and no code.
+
+    A locked password (accounts.password_lock) does not stop it: the lock stops guessing of
+    the password, and this way in uses no password at all, only the passkey that the
+    authenticator verified the person for (as enterprise login uses none either).
+    """
     next_url = safe_next_url(request)
     if request.user.is_authenticated:
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     form = PasskeyForm(request.POST)
     signin_url = reverse("accounts:signin")
     if next_url:
@@ -118,18 +132,22 @@ def passkey_signin(request):
         return redirect(f"{reverse('organizations:enterprise-login')}?{urlencode(query)}")
     signin_complete(request, user, method=Method.PASSWORDLESS)
     django_otp.login(request, device)
-    return redirect(next_url or resolve_url("home"))
+    return redirect_to_next(next_url)
 
 
 # Personal settings: Passkeys ----------------------------------------------------------------
+# Adding, renaming and removing a passkey change how the member signs in, so each asks for
+# the password again first when it was not given in the last minutes (accounts.reauth).
 
 
 @require_POST
+@reauthentication_required
 def passkey_add_options(request):
     return _options(registration_options(user=request.user, session=request.session))
 
 
 @require_POST
+@reauthentication_required
 def passkey_add(request):
     form = PasskeyForm(request.POST)
     if not form.is_valid():
@@ -149,6 +167,7 @@ def passkey_add(request):
 
 
 @never_cache
+@reauthentication_required
 def passkey_name(request, passkey_id: int):
     # Only the member's own passkeys: anybody else's id answers exactly like a missing one.
     device = get_object_or_404(PasskeyDevice, pk=passkey_id, user=request.user)
@@ -161,6 +180,7 @@ def passkey_name(request, passkey_id: int):
 
 
 @require_POST
+@reauthentication_required
 def passkey_removal(request, passkey_id: int):
     if not passkey_remove(user=request.user, passkey_id=passkey_id, **client_of(request)):
         raise Http404

@@ -12,6 +12,7 @@ from functools import reduce
 
 import phonenumbers
 from django.conf import settings
+from django.db import transaction
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -20,7 +21,7 @@ from phonenumbers import geocoder
 from core.errors import ApplicationError
 from core.limits import again_words, limit
 from mfa import sms
-from mfa.models import SmsMessage
+from mfa.models import SmsLimitKey, SmsMessage
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +48,14 @@ def sms_send(*, user, to, body: str, ip: str | None) -> SmsMessage:
     Raises SmsNotAllowed (nothing written, nothing sent) or, after recording the failed
     attempt, the backend's mfa.sms.SmsDeliveryError.
 
-    Deliberately not atomic: the row must outlive an error the caller shows, and no
-    transaction should stay open across a call to the provider. Two requests racing
-    can therefore both pass a limit that has one send left; the overshoot is bounded by
-    the requests in flight, which is acceptable for a throttle.
+    The limits are checked and the row written in one short transaction that holds the
+    locks of the keys it counts for (SmsLimitKey), so racing requests count one after the
+    other and a limit is never overshot. The provider is called after that commit: no
+    transaction stays open across it, and the row outlives an error the caller shows.
     """
     e164 = phonenumbers.format_number(to, phonenumbers.PhoneNumberFormat.E164)
     _check_country(to, e164)
-    now = timezone.now()
-    _check_limits(user=user, e164=e164, ip=ip, now=now)
-
-    row = SmsMessage.objects.create(user=user, to=e164, ip_address=ip, created_at=now)
+    row = _reserve(user=user, e164=e164, ip=ip)
     try:
         provider_id = sms.get_backend().send(sms.SmsMessage(to=e164, body=body))
     except sms.SmsDeliveryError as exc:
@@ -84,12 +82,43 @@ def _check_country(to, e164: str) -> None:
     _refuse("country", message, e164)
 
 
+@transaction.atomic
+def _reserve(*, user, e164: str, ip: str | None) -> SmsMessage:
+    """Lock the keys of this send, check the limits and write its (pending) row."""
+    keys = sorted(
+        f"{kind}:{value}"
+        for kind, value in (
+            ("user", user.pk if user is not None else None),
+            ("number", e164),
+            ("block", _block(e164)),
+            ("ip", ip),
+        )
+        if value is not None and value != ""
+    )
+    # One upsert both makes the keys that are new and locks them all (INSERT ... ON
+    # CONFLICT DO UPDATE locks the rows it meets), in one sorted order for everybody, so
+    # that two sends never wait for each other's locks. On SQLite this first write takes
+    # the database's write lock: there too the count below cannot interleave with another.
+    SmsLimitKey.objects.bulk_create(
+        [SmsLimitKey(key=key) for key in keys],
+        update_conflicts=True, unique_fields=["key"], update_fields=["key"],
+    )
+    now = timezone.now()
+    _check_limits(user=user, e164=e164, ip=ip, now=now)
+    return SmsMessage.objects.create(user=user, to=e164, ip_address=ip, created_at=now)
+
+
+def _block(e164: str) -> str:
+    """The block of 100 adjacent numbers that `e164` is in."""
+    return e164[:-2]
+
+
 def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
     """Refuse when any of the SMS_PER_* limits is reached, reading in one query."""
     # The same member, number, block of 100 adjacent numbers and client IP. A member or
     # an IP that is unknown (None) limits nothing, rather than matching every other
     # unknown one.
-    block = e164[:-2]
+    block = _block(e164)
     matches = {
         "user": (Q(user=user), lambda row: row[0] == user.pk) if user is not None else None,
         "number": (Q(to=e164), lambda row: row[1] == e164),

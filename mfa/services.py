@@ -3,7 +3,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
-from mfa.codes import code_send
+from mfa.codes import PHONE_REMOVED, CodeError, code_send
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 
@@ -17,11 +17,15 @@ def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | Non
 
 
 def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsDevice:
-    """After a verified code: the number it was sent to becomes the member's phone."""
+    """After a verified code: the number it was sent to becomes the member's phone.
+
+    Raises CodeError ("removed") if an admin removed the phone since the code was checked."""
     if not device.pending_number:
         return device
     with transaction.atomic():
-        device = SmsDevice.objects.select_for_update().get(pk=device.pk)
+        device = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if device is None:  # removed by an admin since the code was checked
+            raise CodeError(PHONE_REMOVED, code="removed")
         changed = device.confirmed
         device.number, device.pending_number, device.confirmed = device.pending_number, "", True
         device.save(update_fields=["number", "pending_number", "confirmed"])

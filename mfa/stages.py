@@ -2,17 +2,15 @@
 passkey, their authenticator app, or the SMS step."""
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import redirect, resolve_url
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.shortcuts import redirect
 
-from accounts.models import User
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
 from core.errors import ApplicationError
-from core.http import client_ip
+from core.http import client_ip, redirect_to_next
 from mfa.codes import code_send
-from mfa.models import PasskeyDevice, SmsDevice
+from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
+from mfa.models import SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_use
 
@@ -20,32 +18,28 @@ from mfa.trust import remembered_browser_use
 def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpResponseRedirect:
     if not mfa_required(user):
         signin_complete(request, user, method=Method.PASSWORD)
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     if remembered_browser_use(user=user, request=request):
         signin_complete(request, user, method=Method.REMEMBERED)
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     pending = signin_pending_start(request, user, next_url=next_url)
     # The strongest factor first: a passkey (which phishing can't take), then the app's code;
     # a text message only if they choose it.
-    has_passkey, has_authenticator = factors_set_up(user)
-    if has_passkey:
-        return redirect("mfa:passkey")
-    if has_authenticator:
-        return redirect("mfa:authenticator")
+    strong_step = signin_alternatives(user).strong_step
+    if strong_step:
+        return redirect(strong_step)
     return sms_step_start(request, user, pending=pending)
 
 
-def factors_set_up(user) -> tuple[bool, bool]:
-    """Whether the member has a passkey, and a confirmed authenticator app: one query, as
-    mfa.passkeys.passkey_set_up and mfa.authenticator.authenticator_set_up would each ask."""
-    return (
-        User.objects.filter(pk=user.pk)
-        .values_list(
-            Exists(PasskeyDevice.objects.filter(user=OuterRef("pk"))),
-            Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
-        )
-        .get()
-    )
+def sms_refused_redirect(request: HttpRequest, user) -> HttpResponseRedirect:
+    """For a member who turned the text-message fallback off: on to the step of their strong
+    factor (the passkey's, else the app's), told why.
+
+    A fallback that is off always has a strong factor behind it (mfa.factors.
+    sms_signin_allowed), so this never leads back to the SMS step.
+    """
+    messages.error(request, SMS_FALLBACK_OFF)
+    return redirect(signin_alternatives(user).strong_step or "mfa:authenticator")
 
 
 def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:
@@ -54,6 +48,8 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
     device = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
     if device is None:
         return redirect("mfa:enroll")
+    if not sms_signin_allowed(device):
+        return sms_refused_redirect(request, user)
     try:
         code_send(
             device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)

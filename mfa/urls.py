@@ -17,6 +17,9 @@ urlpatterns = [
         "signin/with-passkey/options/", passkey_views.passkey_signin_options,
         name="passkey-signin-options",
     ),
+    path("signin/step-up/", views.step_up, name="step-up"),
+    path("signin/step-up/sms/", views.step_up_sms, name="step-up-sms"),
+    path("signin/recovery/", views.recovery, name="recovery"),
     path("sms/status/", webhooks.twilio_status, name="sms-status"),
 ]
 
@@ -53,5 +56,19 @@ settings_urlpatterns = [
     path(
         "settings/passkeys/<int:passkey_id>/remove/", passkey_views.passkey_removal,
         name="settings-passkey-remove",
+    ),
+    path(
+        "settings/phone/fallback/", settings_views.sms_fallback_change,
+        name="settings-sms-fallback",
+    ),
+    path(
+        "settings/recovery-codes/create/", settings_views.recovery_codes_new,
+        name="settings-recovery-codes-create",
+    ),
+    path("settings/recovery-codes/", settings_views.recovery_codes_show,
+         name="settings-recovery-codes"),
+    path(
+        "settings/recovery-codes/download/", settings_views.recovery_codes_download,
+        name="settings-recovery-codes-download",
     ),
 ]

@@ -1,14 +1,24 @@
+import secrets
 from functools import wraps
+from urllib.parse import urlencode
 
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import redirect, render, resolve_url
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.signin import Method, signin_complete, signin_pending
+from accounts.signin import (
+    Method,
+    second_factor_record,
+    session_has_second_factor,
+    signin_complete,
+    signin_pending,
+)
 from core.errors import ApplicationError
-from core.http import client_ip, client_of
+from core.http import client_ip, client_of, redirect_to_next, safe_next_url
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
@@ -21,11 +31,24 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
-from mfa.forms import AuthenticatorCodeForm, CodeForm, PhoneForm
+from mfa.factors import signin_alternatives, sms_signin_allowed
+from mfa.forms import (
+    AuthenticatorCodeForm,
+    CodeForm,
+    PhoneForm,
+    RecoveryCodeForm,
+    StepUpAuthenticatorForm,
+    StepUpCodeForm,
+)
 from mfa.models import SmsDevice
-from mfa.passkeys import passkey_set_up
+from mfa.recovery import (
+    RECOVERY_CODES_LOW,
+    recovery_code_device,
+    recovery_code_verify,
+    recovery_codes_left,
+)
 from mfa.services import phone_code_request, phone_confirm
-from mfa.stages import factors_set_up, sms_step_start
+from mfa.stages import sms_refused_redirect, sms_step_start
 from mfa.trust import remembered_browser_grant
 from organizations.members import admins_to_ask
 
@@ -61,7 +84,7 @@ def _signed_in(request, user, pending, device, *, method: Method, remember: bool
     """The second factor passed with `device`: signed in, and on to where they were going."""
     signin_complete(request, user, method=method)
     django_otp.login(request, device)
-    response = redirect(pending.next_url or resolve_url("home"))
+    response = redirect_to_next(pending.next_url)
     if remember:
         remembered_browser_grant(user=user, request=request, response=response)
     return response
@@ -70,11 +93,6 @@ def _signed_in(request, user, pending, device, *, method: Method, remember: bool
 def _sign_in_number(device):
     # A number waiting in a phone change (personal settings) is not for signing in.
     return device.number if device.confirmed else device.pending_number
-
-
-def _other_factors(user, device) -> dict:
-    has_passkey, has_authenticator = factors_set_up(user) if device.confirmed else (False, False)
-    return {"has_passkey": has_passkey, "has_authenticator": has_authenticator}
 
 
 @pending_signin_required
@@ -97,11 +115,21 @@ def enroll(request, user, pending):
     return render(request, "mfa/enroll.html", {"form": form})
 
 
+def _sms_refused(request, user, device):
+    """For a sign-in that may not use a text message (the member turned the fallback off),
+    the way on to their passkey or app step, told why; else None."""
+    if device.confirmed and not sms_signin_allowed(device):
+        return sms_refused_redirect(request, user)
+    return None
+
+
 @pending_signin_required
 def verify(request, user, pending):
     device = _sms_device(user)
     if device is None:
         return redirect("mfa:enroll")
+    if refused := _sms_refused(request, user, device):
+        return refused
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -111,14 +139,15 @@ def verify(request, user, pending):
                 code=form.cleaned_data["code"],
                 **client_of(request),
             )
+            device = phone_confirm(device=device, **client_of(request))
         except CodeError as error:
             form.add_error("code", error.message)
         else:
-            device = phone_confirm(device=device, **client_of(request))
             return _signed_in(
                 request, user, pending, device,
                 method=Method.SMS, remember=form.cleaned_data["remember"],
             )
+    alternatives = signin_alternatives(user) if device.confirmed else None
     return render(
         request,
         "mfa/verify.html",
@@ -126,11 +155,13 @@ def verify(request, user, pending):
             "form": form,
             "number_hint": str(_sign_in_number(device))[-2:],
             "enrolling": not device.confirmed,
-            # The ways back to the passkey or app step, for a member who chose a text
-            # message after all.
-            **_other_factors(user, device),
+            # The ways back to the passkey or app step, for a member who chose a text message
+            # after all, and "Use a recovery code".
+            "has_passkey": alternatives is not None and alternatives.passkey,
+            "has_authenticator": alternatives is not None and alternatives.authenticator,
             "resend_in": seconds_until_resend(device),
             "undelivered": code_delivery_failure(device),
+            "has_recovery_codes": alternatives is not None and alternatives.recovery_codes,
             # "Can't use this phone?": whom to ask, shown only once the password was accepted.
             "admins": admins_to_ask(user),
         },
@@ -143,6 +174,8 @@ def resend(request, user, pending):
     device = _sms_device(user)
     if device is None:
         return redirect("mfa:enroll")
+    if refused := _sms_refused(request, user, device):
+        return refused
     try:
         code_send(
             device=device,
@@ -178,8 +211,18 @@ def authenticator(request, user, pending):
                 )
         elif form.code_malformed:
             authenticator_code_malformed(device=device, **client_of(request))
+    phone = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    alternatives = signin_alternatives(user)
     return render(
-        request, "mfa/authenticator.html", {"form": form, "has_passkey": passkey_set_up(user)}
+        request,
+        "mfa/authenticator.html",
+        {
+            "form": form,
+            # "Send a code by text message instead", unless the member turned it off.
+            "sms_allowed": phone is not None and sms_signin_allowed(phone),
+            "has_passkey": alternatives.passkey,
+            "has_recovery_codes": alternatives.recovery_codes,
+        },
     )
 
 
@@ -189,3 +232,130 @@ def authenticator_sms(request, user, pending):
     """"Send a code by text message instead", from the app or the passkey step: on to the
     SMS step."""
     return sms_step_start(request, user, pending=pending)
+
+
+# Step-up: a code in a session already signed in --------------------------------------------
+# Django admin wants a second factor given in this session (backstage.admin); a remembered
+# browser signed in without one, so it is asked for here, by the sign-in's own code steps.
+# The state names the way the code comes ("totp" or "sms") and, for SMS, the attempt that
+# binds the code to this session, as a sign-in attempt does.
+STEP_UP_KEY = "step_up"
+
+
+def _step_up_url(next_url: str) -> str:
+    return reverse("mfa:step-up") + "?" + urlencode({"next": next_url})
+
+
+def step_up(request):
+    next_url = safe_next_url(request) or reverse("admin:index")
+    if session_has_second_factor(request):
+        return redirect(next_url)
+    user = request.user
+    state = request.session.get(STEP_UP_KEY)
+    app = authenticator_device(user)
+    if state is None and app is not None:
+        state = request.session[STEP_UP_KEY] = {"via": "totp", "attempt": ""}
+    if state is None or (state["via"] == "totp" and app is None):
+        # The text goes out from a button (a POST), never from merely opening the page.
+        return render(request, "mfa/step_up.html", {"via": "", "next": next_url})
+    if state["via"] == "totp":
+        device, form = app, StepUpAuthenticatorForm(request.POST or None)
+    else:
+        device, form = _step_up_phone(user), StepUpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if state["via"] == "totp":
+                device = authenticator_verify(
+                    device=device, code=form.cleaned_data["code"], **client_of(request)
+                )
+            else:
+                device = code_verify(
+                    device=device, attempt=state["attempt"], code=form.cleaned_data["code"],
+                    **client_of(request),
+                )
+        except CodeError as error:
+            form.add_error("code", error.message)
+        else:
+            del request.session[STEP_UP_KEY]
+            second_factor_record(request)
+            django_otp.login(request, device)
+            return redirect(next_url)
+    return render(request, "mfa/step_up.html", {
+        "form": form,
+        "via": state["via"],
+        "action": _step_up_url(next_url),
+        "next": next_url,
+        "number_hint": str(device.number)[-2:] if state["via"] == "sms" else "",
+        "resend_in": seconds_until_resend(device) if state["via"] == "sms" else 0,
+    })
+
+
+def _step_up_phone(user) -> SmsDevice:
+    device = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    if device is None:
+        # A phone reset ends the member's sessions, so a signed-in member has one.
+        raise PermissionDenied
+    return device
+
+
+def _step_up_sms_send(request, next_url: str):
+    state = request.session.get(STEP_UP_KEY) or {}
+    attempt = state.get("attempt") or secrets.token_urlsafe(32)
+    device = _step_up_phone(request.user)
+    try:
+        code_send(device=device, attempt=attempt, to=device.number, ip=client_ip(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    request.session[STEP_UP_KEY] = {"via": "sms", "attempt": attempt}
+    return redirect(_step_up_url(next_url))
+
+
+@require_POST
+def step_up_sms(request):
+    """The step-up page's "Send again" and "Send a code by text message instead"."""
+    return _step_up_sms_send(request, safe_next_url(request) or reverse("admin:index"))
+
+
+def _codes_left_message(left: int) -> str:
+    if left == 0:
+        return (
+            "You used your last recovery code. Create new recovery codes in your personal "
+            "settings."
+        )
+    words = f"You used a recovery code: {left} {'is' if left == 1 else 'are'} left."
+    if left < RECOVERY_CODES_LOW:
+        words += " Create new recovery codes in your personal settings."
+    return words
+
+
+@pending_signin_required
+def recovery(request, user, pending):
+    """"Use a recovery code": one of the member's codes instead of the text message, the app
+    or the passkey."""
+    if recovery_code_device(user) is None:
+        return redirect("mfa:verify")
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = recovery_code_verify(
+                user=user, code=form.cleaned_data["code"], **client_of(request)
+            )
+        except CodeError as error:
+            form.add_error("code", error.message)
+        else:
+            # No "Remember me": a code meant for a lost phone should not vouch for a browser.
+            response = _signed_in(
+                request, user, pending, device, method=Method.RECOVERY, remember=False
+            )
+            messages.warning(request, _codes_left_message(recovery_codes_left(user)))
+            return response
+    alternatives = signin_alternatives(user)
+    return render(
+        request,
+        "mfa/recovery.html",
+        {
+            "form": form,
+            "has_passkey": alternatives.passkey,
+            "has_authenticator": alternatives.authenticator,
+        },
+    )

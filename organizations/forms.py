@@ -3,6 +3,7 @@ import re
 from django import forms
 
 from accounts.domains import domain_to_ascii
+from accounts.form_fields import EMAIL_MAX_LENGTH, email_stored_length_validate
 from organizations.models import EmailDomain, EnterpriseLogin
 from organizations.saml import METADATA_MAX_CHARS
 from organizations.sso import email_domain
@@ -15,7 +16,9 @@ class EnterpriseLoginForm(forms.Form):
 
     email = forms.CharField(
         label="Work email",
-        max_length=254,
+        max_length=EMAIL_MAX_LENGTH,
+        # A typo in the domain is worded below (not set up), so only the stored length here.
+        validators=[email_stored_length_validate],
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
         error_messages={"required": "Enter your work email."},
     )

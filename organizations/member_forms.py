@@ -2,6 +2,7 @@
 
 from django import forms
 
+from accounts.form_fields import EmailAddressField
 from organizations.models import Membership
 
 SEARCH_MAX_LENGTH = 254  # the longest email there can be
@@ -28,9 +29,8 @@ class MemberSearchForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         label="Email",
-        max_length=254,
         error_messages={
             "required": "Enter the email address of the person to invite.",
             "invalid": "Enter a valid email address, like name@example.com.",

@@ -31,11 +31,13 @@ from organizations.members import (
     event_summary,
     member_phone_reset,
     membership_remove,
+    membership_remove_check,
     membership_role_change,
     organization_admins,
     phone_reset_check,
 )
 from organizations.models import Membership
+from organizations.permissions import support_account_refusal
 
 PER_PAGE = 50
 PENDING_INVITATIONS_SHOWN = 100
@@ -109,6 +111,10 @@ def members(request, slug):
     # get_page: a page number that is not a number gives the first page, one past the end
     # the last page.
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        # Support's accounts show no Remove links: the services would refuse them.
+        row.support_account = support_account_refusal(actor=request.user, member=row.user)
     admin_count = Membership.objects.filter(
         organization=organization, role=Membership.Role.ADMIN
     ).count()
@@ -200,6 +206,11 @@ def member_remove(request, slug, member_id):
     organization = _admin_membership(request, slug).organization
     membership = _member_of(organization, member_id)
     if request.method != "POST":
+        try:
+            membership_remove_check(actor=request.user, member=membership.user)
+        except MemberError as error:
+            messages.error(request, error.message)
+            return redirect(_members_url(organization))
         return render(request, "organizations/members_remove.html", {
             "organization": organization, "member": membership.user,
             "member_name": display_name(membership.user),

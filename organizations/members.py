@@ -18,12 +18,16 @@ from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
 from core.errors import ApplicationError
 from core.http import client_of
-from mfa.authenticator import authenticators_delete
+from mfa.factors import second_factors_remove
 from mfa.models import SmsDevice
-from mfa.passkeys import passkeys_delete
 from mfa.trust import remembered_browsers_forget
 from organizations.models import Membership, Organization
-from organizations.permissions import Refusal, members_manage_allowed, phone_reset_refusal
+from organizations.permissions import (
+    Refusal,
+    members_manage_allowed,
+    phone_reset_refusal,
+    support_account_refusal,
+)
 
 
 class MemberError(ApplicationError):
@@ -39,6 +43,8 @@ ERRORS = {
     "invalid_role": "Choose a role: admin or member.",
     "already_member": "{name} is already a member of {organization}.",
     "not_member": "This person is no longer a member of the organization.",
+    "support_account": "{name} has a Backstage Support account: only Backstage Support can "
+    "remove its phone or remove it from an organization.",
 }
 
 
@@ -59,6 +65,8 @@ def phone_reset_check(*, actor, member: User) -> None:
     refusal = phone_reset_refusal(actor=actor, member=member)
     if refusal == Refusal.OWN_PHONE:
         raise _error("own_phone")
+    if refusal == Refusal.SUPPORT_ACCOUNT:
+        raise _error("support_account", name=display_name(member))
     if refusal is not None:
         raise PermissionDenied
 
@@ -73,10 +81,11 @@ def member_phone_reset(
 ) -> None:
     """Remove `member`'s phone so that their next sign-in asks for a new number (journey 8).
 
-    Deletes their SMS device, their authenticator app and their passkeys (a lost phone
-    usually holds them, and with them left the member would be stuck at their step), ends
-    every session of theirs at once, forgets every browser remembered for them, records
-    PHONE_REMOVED and emails them.
+    Deletes every second factor of theirs (mfa.factors.second_factors_remove: the phone, the
+    authenticator app, the passkeys and the recovery codes; a lost phone usually holds the
+    app and often the passkeys, and with any of them left the member would be stuck at its
+    step), ends every session of theirs at once, forgets every browser remembered for them,
+    records PHONE_REMOVED and emails them.
     `organization` is the one whose Members page it was done from (None from Django admin).
     """
     phone_reset_check(actor=actor, member=member)
@@ -86,23 +95,21 @@ def member_phone_reset(
         raise _error("no_phone", name=display_name(member))
 
     number_ending = str(device.number)[-2:]
-    device.delete()
-    authenticator_removed = authenticators_delete(user=member)
-    passkeys_removed = passkeys_delete(user=member)
+    removed = second_factors_remove(user=member)
     user_sessions_end(user=member, request=request, actor=actor)
     forgotten = remembered_browsers_forget(user=member)
     security_event_record(
         kind=SecurityEvent.Kind.PHONE_REMOVED, **client_of(request), actor=actor, subject=member,
         organization=organization, number_ending=number_ending, browsers_forgotten=forgotten,
-        authenticator_removed=authenticator_removed, passkeys_removed=passkeys_removed,
+        **removed,
     )
     context = {
         "member": member,
         "actor_name": display_name(actor),
         "by_support": actor.is_staff and organization is None,
         "organization": organization,
-        "authenticator_removed": authenticator_removed,
-        "passkeys_removed": passkeys_removed,
+        **removed,
+        **_removed_words(removed),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     # After commit, so that an email never announces a reset that was rolled back; and a
@@ -112,6 +119,31 @@ def member_phone_reset(
         lambda: send_email(to=member.email, template="phone_reset", context=context),
         robust=True,
     )
+
+
+def _removed_words(removed: dict[str, bool]) -> dict[str, str]:
+    """What else than the phone a reset removed, worded for the email: `also` follows "the
+    phone number", `subject_also` follows "The phone" in the subject."""
+    others = [
+        words for key, words in [
+            ("authenticator_removed", ("the authenticator app", "authenticator app")),
+            ("passkeys_removed", ("the passkeys", "passkeys")),
+            ("recovery_codes_removed", ("the recovery codes", "recovery codes")),
+        ]
+        if removed.get(key)
+    ]
+
+    def joined(names: list[str]) -> str:
+        if not names:
+            return ""
+        if len(names) == 1:
+            return f" and {names[0]}"
+        return ", " + ", ".join(names[:-1]) + f" and {names[-1]}"
+
+    return {
+        "also": joined([body for body, _ in others]),
+        "subject_also": joined([subject for _, subject in others]),
+    }
 
 
 # Roles and membership ------------------------------------------------------------------------
@@ -176,6 +208,13 @@ def membership_role_change(
     return current
 
 
+def membership_remove_check(*, actor, member: User) -> None:
+    """Raise MemberError unless `actor` may take `member` out of an organization whose
+    members they manage: a Backstage Support account is Support's to remove."""
+    if support_account_refusal(actor=actor, member=member):
+        raise _error("support_account", name=display_name(member))
+
+
 @transaction.atomic
 def membership_remove(
     *, actor: User, membership: Membership, ip: str | None = None, user_agent: str = ""
@@ -189,6 +228,7 @@ def membership_remove(
     current, other_admins = _locked(membership)
     if current is None:  # removed meanwhile: the outcome asked for
         return
+    membership_remove_check(actor=actor, member=current.user)
     _last_admin_check(current, other_admins=other_admins)
     current.delete()
     security_event_record(
@@ -279,6 +319,7 @@ METHOD_WORDS = {
     "totp": "with the password and an authenticator app",
     "passkey": "with the password and a passkey",
     "passwordless": "with a passkey, without a password",
+    "recovery": "with the password and a recovery code",
     "remembered": "with the password, on a remembered browser",
     "sso": "with enterprise login",
 }
@@ -304,4 +345,13 @@ def event_summary(event: SecurityEvent) -> str:
         words.append("sent again")
     if detail.get("number_ending"):
         words.append(f"number ending in {detail['number_ending']}")
+    if detail.get("factor") == "recovery":
+        words.append("a recovery code")
+    if isinstance(detail.get("codes_left"), int):
+        left = detail["codes_left"]
+        words.append(f"{left} recovery code{'' if left == 1 else 's'} left")
+    if detail.get("passkeys_removed"):
+        words.append("passkeys removed")
+    if detail.get("recovery_codes_removed"):
+        words.append("recovery codes removed")
     return ", ".join(words)

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.domains import domain_to_ascii
+from core.http import NEXT_URL_MAX_LENGTH
 from organizations.saml import idp_metadata_parse
 
 
@@ -171,7 +172,8 @@ class SamlAuthnRequest(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+"
     )
-    next_url = models.CharField(max_length=2000, blank=True)
+    # As long as core.http.safe_next_url lets a `next` be.
+    next_url = models.CharField(max_length=NEXT_URL_MAX_LENGTH, blank=True)
     # SHA-256 of the token in the browser's enterprise-login cookie (organizations.sso), so
     # that a response is only accepted in the browser that started the sign-in.
     browser_hash = models.CharField(max_length=64, blank=True)

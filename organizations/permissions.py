@@ -12,6 +12,7 @@ from organizations.models import Membership, Organization
 
 class Refusal(StrEnum):
     OWN_PHONE = "own_phone"  # allowed to reset phones, but not their own: ask a colleague
+    SUPPORT_ACCOUNT = "support_account"  # a staff or superuser account: Support's to change
     FORBIDDEN = "forbidden"
 
 
@@ -30,6 +31,19 @@ def members_manage_allowed(user, organization: Organization) -> bool:
     """Invite, change roles, remove members, resend and revoke invitations, see the activity:
     admins of the organization only. Support staff do the same from Django admin."""
     return organization_admin(user, organization) or (_active(user) and user.is_staff)
+
+
+def support_account_refusal(*, actor, member) -> Refusal | None:
+    """Refused unless `actor` is support staff, when `member` is a staff or superuser account.
+
+    Whoever took over an organization admin must not reach Django admin through a support
+    account in their organization: removing its phone (the next sign-in sets a new one with
+    the password alone) or its membership is Support's. The Members page and the services
+    in organizations.members both ask this.
+    """
+    if (member.is_staff or member.is_superuser) and not (_active(actor) and actor.is_staff):
+        return Refusal.SUPPORT_ACCOUNT
+    return None
 
 
 def phone_reset_refusal(*, actor, member) -> Refusal | None:
@@ -51,7 +65,9 @@ def phone_reset_refusal(*, actor, member) -> Refusal | None:
     shares_an_organization_as_admin = Membership.objects.filter(
         user=actor, role=Membership.Role.ADMIN, organization__memberships__user=member
     ).exists()
-    return None if shares_an_organization_as_admin else Refusal.FORBIDDEN
+    if not shares_an_organization_as_admin:
+        return Refusal.FORBIDDEN
+    return support_account_refusal(actor=actor, member=member)
 
 
 def phone_reset_allowed(*, actor, member) -> bool:

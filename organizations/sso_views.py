@@ -3,8 +3,8 @@ and the organization admins' read-only summary."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
+from accounts.reauth import reauthenticated_at_record, reauthentication_organization
 from accounts.session_lifetime import session_lifetime_end_by
 from accounts.signin import Method, signin_complete
-from core.http import client_ip, client_of, safe_next_url
+from core.http import client_ip, client_of, redirect_to_next, safe_next_url
 from organizations.forms import EnterpriseLoginForm
 from organizations.models import EnterpriseLogin, Membership, Organization
 from organizations.saml import (
@@ -47,7 +48,7 @@ ENTERPRISE_LOGIN_CSP = {
 def enterprise_login(request):
     next_url = safe_next_url(request)
     if request.user.is_authenticated:
-        return redirect(next_url or resolve_url("home"))
+        return redirect_to_next(next_url)
     form = EnterpriseLoginForm(
         data=request.POST or None, initial={"email": request.GET.get("email", "")[:254]}
     )
@@ -70,6 +71,28 @@ def enterprise_login(request):
         form.add_not_set_up_error()
     return render(request, "organizations/enterprise_login.html",
                   {"form": form, "next": next_url})
+
+
+@require_GET
+def enterprise_login_confirm(request):
+    """Confirm your password, for a member signed in through enterprise login: through their
+    organization's identity provider again, then back to `next` (accounts.reauth)."""
+    organization = reauthentication_organization(request)
+    if organization is None:
+        raise Http404
+    browser_token = sso_browser_token(request)
+    try:
+        idp_url = sso_signin_start(
+            organization=organization, next_url=safe_next_url(request),
+            browser_token=browser_token, ip=client_ip(request) or None,
+        )
+    except SsoRefused as refusal:
+        return render(request, "organizations/sso_refused.html",
+                      {"message": refusal.message, "organization": organization},
+                      status=refusal.status)
+    response = redirect(idp_url)
+    sso_browser_cookie_set(response, browser_token)
+    return response
 
 
 # The IdP posts here cross-site, so there is no CSRF token (and no SameSite=Lax session
@@ -96,9 +119,10 @@ def sso_acs(request, slug):
                       {"message": refusal.message, "organization": organization},
                       status=refusal.status)
     signin_complete(request, signin.user, method=Method.SSO, organization=organization)
+    reauthenticated_at_record(request)
     # Only now: signing in starts a new session, without the previous sign-in's limits.
     session_lifetime_end_by(request.session, signin.session_not_on_or_after)
-    return redirect(safe_next_url(request, signin.next_url) or resolve_url("home"))
+    return redirect_to_next(safe_next_url(request, signin.next_url))
 
 
 def _posted_saml_response(request) -> str:

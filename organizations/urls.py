@@ -7,6 +7,10 @@ app_name = "organizations"
 # Enterprise login (SAML2) ----------------------------------------------------------------------
 urlpatterns = [
     path("signin/enterprise/", sso_views.enterprise_login, name="enterprise-login"),
+    path(
+        "signin/enterprise/confirm/", sso_views.enterprise_login_confirm,
+        name="enterprise-login-confirm",
+    ),
     path("sso/<slug:slug>/acs/", sso_views.sso_acs, name="sso-acs"),
     path("sso/<slug:slug>/metadata/", sso_views.sso_metadata, name="sso-metadata"),
     path(

@@ -4,7 +4,9 @@ already signed in. Fixtures are in tests/conftest.py; these need no database of 
 import html
 
 from django.test import Client
+from django.utils import timezone
 
+from accounts.reauth import REAUTHENTICATED_KEY
 from accounts.signin import METHOD_KEY
 
 
@@ -19,11 +21,24 @@ def page_html(response) -> str:
     return response.content.decode()
 
 
-def signed_in(user, *, method: str = "sms") -> Client:
-    """A browser of `user`, signed in with the password and, by default, the SMS code."""
+def signed_in(user, *, method: str = "sms", password_just_given: bool = False) -> Client:
+    """A browser of `user`, signed in with the password and, by default, the SMS code; with
+    `password_just_given`, its password was given just now (accounts.reauth), else longer
+    ago than a security change accepts."""
     client = Client()
     client.force_login(user)
     session = client.session
     session[METHOD_KEY] = method
+    session.save()
+    if password_just_given:
+        password_given(client, user)
+    return client
+
+
+def password_given(client: Client, user) -> Client:
+    """Record on `client`'s session that `user` gave their password now (the test clock's
+    now), as the sign-in page and Confirm your password do."""
+    session = client.session
+    session[REAUTHENTICATED_KEY] = {"user": user.pk, "at": timezone.now().isoformat()}
     session.save()
     return client

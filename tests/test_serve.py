@@ -2,42 +2,17 @@
 answers /healthz, keeps its database connection between requests and replaces it when the
 database drops it."""
 
-import os
-import signal
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
 from django.conf import settings
 
-from tests.test_settings import PRODUCTION_ENV
+from tests.serving import ROOT, database_url, serve_env, serving, status_of
 
-ROOT = Path(__file__).resolve().parent.parent
 # The server's connections carry this name, so that the tests find them in pg_stat_activity.
 APPLICATION_NAME = "backstage-serve-test"
-# Three manage.py commands (check, migrate, collectstatic with its compression) and
-# gunicorn's start, on a CI machine that may be busy.
-START_TIMEOUT_SECONDS = 60
-# Where the suite's own settings come through the environment (tests/settings.py), or
-# where an operator's shell could change what scripts/serve does by default.
-NOT_INHERITED = {
-    "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DATABASE_CONN_MAX_AGE", "SECURE_SSL_REDIRECT",
-    "EMAIL_BACKEND", "BIND", "PORT", "WEB_CONCURRENCY", "GUNICORN_WORKERS", "GUNICORN_THREADS",
-}
-# No proxy from the environment for 127.0.0.1.
-http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def serve_env(*, without: tuple[str, ...] = (), **overrides: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
-    env |= PRODUCTION_ENV | overrides
-    return {key: value for key, value in env.items() if key not in without}
 
 
 def refused(*, without: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
@@ -68,20 +43,6 @@ def test_serve_refuses_what_the_deployment_checklist_warns_about():
     assert "security.W008" in result.stderr + result.stdout
 
 
-def status_of(url: str) -> int:
-    try:
-        with http.open(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def database_name() -> str:
     return settings.DATABASES["default"]["NAME"]  # the test database, once made
 
@@ -92,11 +53,7 @@ def database(django_db_setup):
     of the test's own to watch and cut the server's: to the maintenance database, like
     Django's own when it creates the test database, since none may shut its own out."""
     db = settings.DATABASES["default"]
-    credentials = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
-    url = (
-        f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{quote(db['NAME'])}?application_name={APPLICATION_NAME}"
-    )
+    url = database_url(db, application_name=APPLICATION_NAME)
     with psycopg.connect(
         host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
         password=db["PASSWORD"], dbname="postgres", autocommit=True,
@@ -107,44 +64,13 @@ def database(django_db_setup):
 @pytest.fixture(scope="module")
 def server(database, tmp_path_factory):
     url, _ = database
-    port = free_port()
     env = serve_env(
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=url,
-        PORT=str(port),
         GUNICORN_WORKERS="1",  # one worker, one connection to watch
     )
-    log_path = tmp_path_factory.mktemp("serve") / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [ROOT / "scripts" / "serve"], cwd=ROOT, env=env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"scripts/serve stopped ({process.returncode}):\n"
-                            + log_path.read_text())
-            try:
-                if status_of(f"{base}/healthz") == 200:
-                    break
-            except OSError:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
-                pytest.fail(f"/healthz did not answer within {START_TIMEOUT_SECONDS} s:\n"
-                            + log_path.read_text())
-            time.sleep(0.25)
-        yield base
-    finally:
-        # The whole process group: scripts/serve, or gunicorn, which it becomes, and its workers.
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with serving(env, tmp_path_factory.mktemp("serve") / "server.log") as served:
+        yield served.base
 
 
 def server_backends(watcher) -> list[int]:

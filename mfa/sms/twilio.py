@@ -1,4 +1,16 @@
-"""Sends through Twilio's Messages API with the official client (twilio-python)."""
+"""Sends through Twilio's Messages API with the official client (twilio-python).
+
+A send has one deadline, SMS_SEND_DEADLINE seconds, for all of it: the client's own
+timeout (TWILIO_TIMEOUT_SECONDS) bounds each connect and each read, so a Twilio that
+trickles its answer a byte at a time would otherwise hold the worker for as long as it
+likes. The request runs in a thread of its own that the send waits for until the deadline;
+past it the person is told to try again, and the thread, left to finish, holds nothing of
+the request's but its own connection (closed when the client's per-read timeout or the
+answer ends it).
+"""
+
+import threading
+import time
 
 import requests
 from django.conf import settings
@@ -27,7 +39,14 @@ FAILURE_KINDS = {
     30006: Failure.NOT_MOBILE,
     30007: Failure.FILTERED,
     30008: Failure.UNDELIVERABLE,
+    # SMS Pumping Protection blocked the message (and the prefix, for a while).
+    30450: Failure.PUMPING,
+    30453: Failure.PUMPING,
 }
+
+
+class DeadlinePassed(Exception):
+    """Twilio did not answer the whole request within SMS_SEND_DEADLINE."""
 
 
 def status_callback_url() -> str:
@@ -63,13 +82,16 @@ class SmsBackend(BaseSmsBackend):
             return Failure.TRY_AGAIN
 
     def send(self, message: SmsMessage) -> str:
+        fields = {
+            "to": message.to,
+            "from_": settings.TWILIO_FROM_NUMBER,
+            "body": message.body,
+            "status_callback": status_callback_url() or values.unset,
+        }
         try:
-            sent = self.client.messages.create(
-                to=message.to,
-                from_=settings.TWILIO_FROM_NUMBER,
-                body=message.body,
-                status_callback=status_callback_url() or values.unset,
-            )
+            sent = self._create_by_deadline(fields, deadline=settings.SMS_SEND_DEADLINE)
+        except DeadlinePassed as exc:
+            raise SmsDeliveryError(Failure.TRY_AGAIN, code="deadline") from exc
         except (TwilioRestException, TwilioServiceException) as exc:
             raise self._delivery_error(exc.status, exc.code) from exc
         except TwilioException as exc:  # e.g. missing credentials: ours to fix, not theirs
@@ -81,10 +103,31 @@ class SmsBackend(BaseSmsBackend):
             raise SmsDeliveryError(Failure.TRY_AGAIN, code="connection") from exc
         except requests.RequestException as exc:
             raise SmsDeliveryError(Failure.TRY_AGAIN, code="http-error") from exc
-        finally:
-            if self.http_client.session is not None:
-                self.http_client.session.close()
         return sent.sid or ""
+
+    def _create_by_deadline(self, fields: dict, *, deadline: float):
+        """messages.create(**fields) in a thread of its own, waited for `deadline` seconds;
+        its outcome (the message, or what it raised), else DeadlinePassed."""
+        outcome = {}
+
+        def create():
+            try:
+                outcome["sent"] = self.client.messages.create(**fields)
+            except BaseException as exc:  # handed over to the waiting send, as it is
+                outcome["error"] = exc
+            finally:
+                if self.http_client.session is not None:
+                    self.http_client.session.close()
+
+        started = time.monotonic()
+        thread = threading.Thread(target=create, name="twilio-send", daemon=True)
+        thread.start()
+        thread.join(deadline)
+        if thread.is_alive():
+            raise DeadlinePassed(f"no answer from Twilio in {time.monotonic() - started:.1f} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["sent"]
 
     @classmethod
     def _delivery_error(cls, status, code) -> SmsDeliveryError:

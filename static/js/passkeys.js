@@ -94,6 +94,13 @@
         headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
       })
       .then(function (response) {
+        // Sent elsewhere first: to Confirm your password before adding a passkey in a
+        // session whose password is not fresh (accounts.reauth), or to sign in again once
+        // the sign-in timed out. Go there; the promise never settles as the page goes.
+        if (response.redirected) {
+          window.location.assign(response.url);
+          return new Promise(function () {});
+        }
         if (!response.ok) {
           throw new Error("options: " + response.status);
         }

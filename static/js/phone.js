@@ -33,6 +33,13 @@
     countrySearch: true,
     showFlags: true,
     separateDialCode: true,
+    // Formats as the member types, for the chosen country (libphonenumber's as-you-type
+    // formatter, from the utils below). strictMode takes digits only: the formatter puts
+    // the spaces in, so a typed space is not needed (and would stop the formatting).
+    formatAsYouType: true,
+    strictMode: true,
+    // The rejected space is not a mistake: no shake for it.
+    strictRejectAnimation: false,
     // Same-origin module import, allowed by script-src 'self'; it formats and validates.
     loadUtils: function () { return import(form.dataset.utilsUrl); },
     uiTranslations: {
@@ -52,7 +59,29 @@
     select.value = country ? country.iso2.toUpperCase() : "";
   }
 
-  input.addEventListener("countrychange", syncCountry);
+  // The national spelling (079 123 45 67 in Switzerland) starts with the trunk prefix,
+  // which the international form beside the calling code drops (+41 79 123 45 67). Left
+  // in, the picker cannot format the number and shows "+41 0791234567". This runs after
+  // the picker's own input listener (typed, pasted or autofilled): the prefix goes, and the
+  // picker is given the rest to format. A lone "0" stays until the next digit, so that the
+  // first key press shows.
+  input.addEventListener("input", function () {
+    var country = iti.getSelectedCountry();
+    var prefix = country && country.nationalPrefix;
+    var value = input.value;
+    if (prefix && value.indexOf(prefix) === 0 && value.length > prefix.length) {
+      input.value = value.slice(prefix.length);
+      input.dispatchEvent(new Event("input"));
+    }
+  });
+
+  input.addEventListener("countrychange", function () {
+    syncCountry();
+    // A number typed before the country was chosen: formatted for it now.
+    if (input.value) {
+      input.dispatchEvent(new Event("input"));
+    }
+  });
 
   form.addEventListener("submit", function () {
     syncCountry();

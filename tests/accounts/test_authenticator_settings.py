@@ -14,7 +14,7 @@ from accounts.models import SecurityEvent
 from mfa import sms
 from mfa.authenticator import authenticator_secret
 from tests.accounts.test_personal_settings import fully_signed_in
-from tests.helpers import page
+from tests.helpers import page, password_given
 
 SETTINGS = "/settings/"
 START = "/settings/authenticator/start/"
@@ -98,7 +98,9 @@ def test_settings_page_offers_an_authenticator_app(ada, client):
 
 
 def test_member_without_a_phone_is_asked_to_add_one_first(make_member, client):
-    client.force_login(make_member())
+    member = make_member()
+    client.force_login(member)
+    password_given(client, member)
     text = page(client.get(SETTINGS))
     assert "Add a phone first" in text
     assert "Set up an authenticator app</button>" not in text
@@ -235,6 +237,7 @@ def test_set_up_started_again_elsewhere_ends_this_one(ada, client):
     client.post(START)
     other = Client()
     other.force_login(ada)
+    password_given(other, ada)
     other.post(START)
     assert client.get(SETUP)["Location"] == SETTINGS
     assert client.post(SETUP, {"code": "123456"})["Location"] == SETTINGS

@@ -1,8 +1,9 @@
 """Real-browser tests: Playwright (sync API) driving Debian's Chromium against `live_server`.
 
 One Chromium for the run, a new context (a fresh profile: no cookies) per test. Every page a
-test looks at goes through `Browser.check`: no CSP violation, axe-core's WCAG 2.1 A and AA
-rules with zero violations, and a screenshot at 375 and 1440 px in test-artifacts/.
+test looks at, in every state it reaches, goes through `Browser.check` at 375 and 1440 px:
+no CSP violation, no sideways scrolling, axe-core's WCAG 2.1 A and AA rules with zero
+violations, and a screenshot of each in test-artifacts/.
 """
 
 import email
@@ -45,7 +46,11 @@ def browser():
     rest of the suite then runs without Playwright's event loop and the setting below.
     """
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package.")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
+            "(apt-get install chromium fonts-liberation; scripts/setup does it as root). "
+            'Meanwhile, -m "not browser" runs the others (scripts/test does that itself).'
+        )
     with pytest.MonkeyPatch.context() as patch:
         # Playwright's sync API keeps an asyncio loop running in this thread, so Django would
         # take the tests' own ORM calls for calls from async code and refuse them; they are not.
@@ -122,23 +127,40 @@ class Browser:
         ]
 
     def check(self, name: str | None = None, *, widths: tuple[int, ...] = WIDTHS):
-        """This page as it is now: no CSP violation, no script error, axe-clean; and once
-        per session a screenshot at each of `widths` under `name`."""
+        """This page as it is now, at each of `widths`: no CSP violation, no script error,
+        no sideways scrolling, axe-clean; and once per session a screenshot of each width
+        under `name`. Every state a test reaches is checked (a message shown, form errors,
+        the country list open), not only the first visit of a page."""
         assert not self.csp_violations(), "\n".join(self.csp_violations())
         assert not [line for line in self.console if line.startswith("page error")], self.console
-        pending = [width for width in widths if (name, width) not in self.screenshots_taken]
-        if name is None or not pending:
-            self.axe()
-            return
         viewport = self.page.viewport_size
-        for width in pending:
-            self.screenshots_taken.add((name, width))
+        # The width the page is at first: resizing can close what the test opened.
+        for width in sorted(widths, key=lambda width: width != viewport["width"]):
             if width != self.page.viewport_size["width"]:
                 self.page.set_viewport_size({"width": width, "height": viewport["height"]})
+            self.no_sideways_scroll()
             self.axe()
-            self.page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+            if name is not None and (name, width) not in self.screenshots_taken:
+                self.screenshots_taken.add((name, width))
+                self.page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
         if self.page.viewport_size != viewport:
             self.page.set_viewport_size(viewport)
+
+    def no_sideways_scroll(self):
+        """Nothing sticks out to the right: a phone-sized screen would scroll sideways."""
+        scroll_width, inner_width, widest = self.page.evaluate(
+            """() => {
+                const inner = window.innerWidth;
+                const sticking = [...document.querySelectorAll("body *")]
+                    .filter(el => el.getBoundingClientRect().right > inner + 0.5)
+                    .map(el => el.outerHTML.slice(0, 120));
+                return [document.documentElement.scrollWidth, inner, sticking.slice(-3)];
+            }"""
+        )
+        assert scroll_width <= inner_width, (
+            f"{self.page.url} scrolls sideways at {inner_width} px ({scroll_width} px wide):\n"
+            + "\n".join(widest)
+        )
 
     def axe(self):
         if not self.javascript:

@@ -119,3 +119,44 @@ def tab_to(page: Page, locator, *, most: int = 12) -> None:
         if locator.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"{locator} not reached with {most} presses of Tab")
+
+
+def expect_labelled_cards(table) -> None:
+    """At a phone's width a table's rows are cards, its header row out of sight: every
+    value shows its column's name (an actions column, whose buttons name themselves and
+    whose heading is only for screen readers, needs none)."""
+    problems = table.evaluate(
+        """table => {
+            const headings = [...table.tHead.rows[0].cells];
+            const rows = [...table.tBodies[0].rows].filter(row => row.cells.length > 1);
+            if (!rows.length) return ["no rows to look at"];
+            if (table.tHead.getBoundingClientRect().height > 1) return ["the header row shows"];
+            const problems = [];
+            for (const row of rows) {
+                if (getComputedStyle(row).display !== "block") problems.push("rows are not cards");
+                [...row.cells].forEach((cell, index) => {
+                    const heading = headings[index];
+                    if (heading.querySelector(".visually-hidden")) return;
+                    const name = heading.textContent.trim();
+                    const shown = getComputedStyle(cell, "::before").content;
+                    if (shown !== JSON.stringify(name)) {
+                        problems.push(`"${cell.textContent.trim()}" shows ${shown}, not "${name}"`);
+                    }
+                });
+            }
+            return problems;
+        }"""
+    )
+    assert not problems, "\n".join(problems)
+
+
+def confirm_password(person, *, check: str | None = "confirm-password") -> None:
+    """Confirm your password, as a security change asks when the password was not given in
+    the last few minutes (accounts.reauth)."""
+    page = person.page
+    expect(page.get_by_role("heading", name="Confirm your password")).to_be_visible()
+    if check:
+        person.check(check)
+    page.get_by_label(label("Password")).fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state()

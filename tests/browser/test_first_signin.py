@@ -45,6 +45,10 @@ def test_from_the_invitation_email_to_the_home_page(
 
     expect(page.get_by_role("heading", name="Create your password")).to_be_visible()
     person.check("invitation")
+    # Nothing filled in: every mistake is listed at the top and beside its field.
+    page.get_by_role("button", name="Confirm account").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    person.check("invitation-error")
     page.get_by_label(label("Full name")).fill("Grace Hopper")
     page.get_by_label(label("Password")).fill(NEW_PASSWORD)
     page.get_by_label(label("Password again")).fill(NEW_PASSWORD)
@@ -54,6 +58,7 @@ def test_from_the_invitation_email_to_the_home_page(
     # The sign-in page, with the email filled in.
     expect(page.get_by_role("status")).to_contain_text("Your account has been created")
     expect(page.get_by_label(label("Email"))).to_have_value("grace@example.com")
+    person.check("signin-account-created")
     assert "created" in email_inbox.last_to("grace@example.com")["Subject"]
     page.get_by_label(label("Password")).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
@@ -130,18 +135,58 @@ def test_mistakes_are_explained_and_search_finds_a_country_by_its_calling_code(
     assert sms_inbox.messages()[-1].startswith("To: +447400123456\n")
 
 
-def test_enrollment_works_without_javascript(open_browser, make_member, sms_inbox):
+def test_the_number_is_formatted_as_it_is_typed_without_the_trunk_zero(
+    person, make_member, sms_inbox
+):
+    make_member(email="ada@example.com")
+    page = sign_in(person, "ada@example.com")
+    number = page.get_by_label(label("Mobile number"))
+
+    # Typed before a country is chosen: formatted once it is.
+    number.press_sequentially("0791234567")
+    choose_country(page, "Switzerland", "ch")
+    expect(number).to_have_value("79 123 45 67")
+
+    # Typed the way it is written at home: the field shows it the international way,
+    # beside +41, in Switzerland's groups.
+    number.fill("")
+    number.press_sequentially("079 123 45 67")
+    expect(number).to_have_value("79 123 45 67")
+    expect(page.locator(".iti__selected-dial-code")).to_have_text("+41")
+    person.check("phone-formatted")
+
+    # Pasted, as from a contact card: the same.
+    number.fill("")
+    person.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("navigator.clipboard.writeText('079 123 45 67')")
+    number.focus()
+    page.keyboard.press("ControlOrMeta+V")
+    expect(number).to_have_value("79 123 45 67")
+
+    # Another country, its own groups.
+    number.fill("")
+    choose_country(page, "+44", "gb")
+    number.press_sequentially("07400123456")
+    expect(number).to_have_value("7400 123456")
+    page.get_by_role("button", name="Send a code").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    assert sms_inbox.messages()[-1].startswith("To: +447400123456\n")
+
+
+@pytest.mark.parametrize("spelling", ["079 123 45 67", "+41 79 123 45 67"])
+def test_enrollment_works_without_javascript(open_browser, make_member, sms_inbox, spelling):
     make_member(email="ada@example.com")
     person = open_browser(javascript=False)
     page = sign_in(person, "ada@example.com")
 
     page.get_by_label(label("Country")).select_option(label="Switzerland (+41)")
-    page.get_by_label(label("Mobile number")).fill("079 123 45 67")
+    page.get_by_label(label("Mobile number")).fill(spelling)
     page.get_by_role("button", name="Send a code").click()
     enter_code(person, sms_inbox, remember=False)
 
     expect_home(page, "Ada")
-    assert SmsDevice.objects.get(user__email="ada@example.com").confirmed
+    device = SmsDevice.objects.get(user__email="ada@example.com")
+    assert (str(device.number), device.confirmed) == ("+41791234567", True)
 
 
 def test_sign_in_phone_and_code_with_the_keyboard_alone(person, make_member, sms_inbox):
@@ -187,6 +232,26 @@ def test_on_a_phone_sized_screen_the_list_fills_the_screen(open_browser, make_me
     make_member(email="ada@example.com")
     person = open_browser(width=375)
     page = sign_in(person, "ada@example.com")
+
+    # Before typing, the search box shows all of what it is for.
+    page.locator(".iti__selected-country").click()
+    box = page.get_by_role("combobox", name="Search by country or code")
+    expect(box).to_be_focused()
+    assert box.get_attribute("placeholder") == "Search by country or code"
+    cut_off = box.evaluate(
+        """box => {
+            const style = getComputedStyle(box);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const room = box.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            const needed = context.measureText(box.placeholder).width;
+            return needed > room ? `${needed} px of placeholder in ${room} px` : "";
+        }"""
+    )
+    assert not cut_off, cut_off
+    person.check("phone-search-empty", widths=(375,))
+    page.keyboard.press("Escape")
 
     search_countries(page, "41", "ch")
     person.check("phone-search", widths=(375,))

@@ -43,5 +43,6 @@ def test_a_member_of_one_organization_joins_another_from_the_invitation_email(
 
     expect_home(page, "Grace")
     expect(page.get_by_role("status")).to_contain_text("You've joined Acme Events.")
+    person.check("home-joined")
     expect(page.locator(".workspaces")).to_contain_text("Spring Summit 2025")
     assert Membership.objects.get(user=grace, organization=acme).role == Membership.Role.MEMBER

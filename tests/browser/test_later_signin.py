@@ -41,6 +41,10 @@ def test_without_remember_me_the_next_sign_in_asks_for_a_code(
     person, enrolled_member, sms_inbox, clock
 ):
     enrolled_member(email="ada@example.com")
+    page = sign_in(person, "ada@example.com", "not the password")
+    expect(page.locator(".error-summary")).to_be_visible()
+    person.check("signin-error")
+    clock.advance(seconds=2)
     page = sign_in(person, "ada@example.com")
     enter_code(person, sms_inbox, remember=False)
     expect_home(page, "Ada")
@@ -75,6 +79,7 @@ def test_send_again_after_the_cooldown(person, enrolled_member, sms_inbox, clock
     send_again.click()
 
     expect(page.get_by_role("status")).to_contain_text("A new code is on its way.")
+    person.check("code-resent")
     assert len(sms_inbox.messages()) == 2
     # The first code died with the new one.
     page.get_by_label(label("Code")).fill(first_code)
@@ -100,4 +105,28 @@ def test_send_again_works_without_javascript(open_browser, enrolled_member, sms_
     clock.advance(seconds=31)
     page.get_by_role("button", name="Send again").click()
     expect(page.get_by_role("status")).to_contain_text("A new code is on its way.")
+    assert len(sms_inbox.messages()) == 2
+
+
+def test_staff_with_a_remembered_browser_enter_a_code_before_django_admin(
+    person, enrolled_member, sms_inbox, clock
+):
+    enrolled_member(email="sam@example.com", full_name="Sam Support", is_staff=True,
+                    is_superuser=True)
+    page = sign_in(person, "sam@example.com")
+    enter_code(person, sms_inbox, remember=True)
+    sign_out(page)
+
+    # Remembered: the password alone signs in, but Django admin wants a code in this session.
+    clock.advance(minutes=5)
+    sign_in(person, "sam@example.com")
+    person.goto("/admin/")
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    person.check("admin-step-up")
+    page.get_by_role("button", name="Send a code").click()
+    expect(page.get_by_text("We sent a 6-digit code by text message")).to_be_visible()
+    person.check("admin-step-up-code")
+    page.get_by_label(label("Code")).fill(sms_inbox.last_code())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     assert len(sms_inbox.messages()) == 2

@@ -7,6 +7,7 @@ from mfa.models import SmsDevice
 from organizations.models import Membership
 from tests.browser.steps import (
     choose_country,
+    confirm_password,
     enter_code,
     expect_flag,
     expect_globe,
@@ -48,6 +49,7 @@ def test_remove_user_phone_then_the_member_sets_a_new_one(
     admin.check("members-phone-remove")
     page.get_by_role("button", name="Remove user phone").click()
     expect(page.get_by_role("status")).to_contain_text("The phone of Ada Lovelace was removed")
+    admin.check("members-phone-removed")
     assert not SmsDevice.objects.filter(user=ada).exists()
     assert email_inbox.last_to("ada@example.com")
 
@@ -55,6 +57,10 @@ def test_remove_user_phone_then_the_member_sets_a_new_one(
     ada_page = person.page
     ada_page.reload()
     expect(ada_page.get_by_role("heading", name="Log in to Backstage")).to_be_visible()
+    expect(ada_page.get_by_role("status")).to_have_text(
+        "An administrator removed your phone: sign in and add a new one."
+    )
+    person.check("signin-phone-removed")
     clock.advance(seconds=31)
     sign_in(person, ada.email)
     expect_globe(ada_page)
@@ -74,6 +80,8 @@ def test_change_phone_from_personal_settings(person, enrolled_member, sms_inbox)
     page.locator(".account-button").click()
     page.locator(".account-panel").get_by_role("link", name="Ada Lovelace").click()
     page.get_by_role("link", name="Change phone").click()
+    # The session's password was not given in the last 10 minutes: it is asked first.
+    confirm_password(person)
     expect(page.get_by_role("heading", name="Change phone")).to_be_visible()
     expect_globe(page)
     person.check("settings-phone")
@@ -92,4 +100,5 @@ def test_change_phone_from_personal_settings(person, enrolled_member, sms_inbox)
     page.get_by_role("button", name="Confirm").click()
 
     expect(page.get_by_role("status")).to_contain_text("Your phone number has been changed.")
+    person.check("settings-phone-changed")
     assert str(SmsDevice.objects.get(user=ada).number) == "+447400123456"

@@ -300,7 +300,10 @@ def test_remove_user_phone_removes_the_app_too_and_says_so(
     add_authenticator(ada)
     admin = signed_in(grace)
     confirm = page(admin.get(f"/organizations/acme-events/members/{ada.pk}/phone/remove/"))
-    assert "Their phone and authenticator app" in confirm
+    assert (
+        "Every second factor of theirs is removed: their phone, and their authenticator app"
+        in confirm
+    )
     assert '<button type="submit">Remove user phone</button>' in confirm
 
     with django_capture_on_commit_callbacks(execute=True):

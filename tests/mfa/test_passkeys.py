@@ -7,14 +7,20 @@ import json
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from accounts.signin import METHOD_KEY
 from mfa import sms
-from mfa.models import PasskeyDevice
+from mfa.factors import strong_factor_set_up
+from mfa.models import PasskeyDevice, RecoveryCode
+from mfa.passkeys import CHALLENGE_KEY
+from mfa.recovery import recovery_codes_create
+from organizations.members import event_summary
 from organizations.models import EmailDomain, EnterpriseLogin, Membership
 from tests.accounts.test_personal_settings import fully_signed_in
-from tests.helpers import page, page_html
+from tests.helpers import page, page_html, signed_in
 from tests.webauthn_authenticator import SoftAuthenticator
 
 Kind = SecurityEvent.Kind
@@ -29,6 +35,7 @@ STEP = "/signin/passkey/"
 STEP_OPTIONS = "/signin/passkey/options/"
 PASSWORDLESS = "/signin/with-passkey/"
 PASSWORDLESS_OPTIONS = "/signin/with-passkey/options/"
+FALLBACK = "/settings/phone/fallback/"
 
 
 def options(client, url) -> dict:
@@ -181,6 +188,34 @@ def test_removing_a_passkey_records_and_emails(
     assert email.subject == "A passkey was removed from your Backstage account"
 
 
+def test_a_stale_session_adding_a_passkey_is_sent_to_confirm_your_password(ada, authenticator):
+    stale = signed_in(ada)  # signed in, but the password was not given in the last minutes
+    for url in (ADD_OPTIONS, ADD):
+        response = stale.post(
+            url, {"credential": "{}"}, HTTP_REFERER="http://testserver/settings/"
+        )
+        assert response["Location"] == (
+            "/settings/confirm-password/?next=http%3A%2F%2Ftestserver%2Fsettings%2F"
+        )
+    assert CHALLENGE_KEY not in stale.session  # no ceremony began
+    assert not PasskeyDevice.objects.exists()
+
+
+def test_renaming_or_removing_a_passkey_asks_for_the_password_again_when_it_is_stale(
+    ada, client, authenticator, clock
+):
+    device = add_passkey(client, authenticator)
+    clock.advance(minutes=10)
+    for response in (
+        client.get(f"/settings/passkeys/{device.pk}/name/"),
+        client.post(f"/settings/passkeys/{device.pk}/name/", {"name": "Mine now"}),
+        client.post(f"/settings/passkeys/{device.pk}/remove/"),
+    ):
+        assert response["Location"].startswith("/settings/confirm-password/?next=")
+    device.refresh_from_db()
+    assert device.name == "Chrome on macOS"
+
+
 def test_another_members_passkey_cannot_be_renamed_or_removed(
     ada, client, make_member, authenticator
 ):
@@ -255,6 +290,46 @@ def test_the_app_is_offered_beside_the_passkey(
     assert sign_in()["Location"] == STEP
     assert "Use your authenticator app instead" in page(client.get(STEP))
     assert "Use your passkey instead" in page(client.get("/signin/app/"))
+
+
+def test_recovery_codes_are_offered_beside_the_passkey(ada_with_passkey, sign_in, client):
+    sign_in()
+    assert "Use a recovery code" not in page(client.get(STEP))
+    recovery_codes_create(user=ada_with_passkey, ip=None, user_agent="")
+    assert "Use a recovery code" in page(client.get(STEP))
+    assert "Use your passkey instead" in page(client.get("/signin/recovery/"))
+
+
+def test_a_passkey_is_a_strong_factor(ada, client, authenticator):
+    assert strong_factor_set_up(ada) is False
+    add_passkey(client, authenticator)
+    assert strong_factor_set_up(ada) is True
+
+
+def test_with_the_text_message_fallback_off_every_way_to_sms_leads_to_the_passkey(
+    ada, client, authenticator, sign_in
+):
+    """A member whose only strong factor is a passkey, with text messages turned off: the
+    SMS and app steps send them to the passkey step, never round in a loop."""
+    add_passkey(client, authenticator)
+    assert client.post(FALLBACK, {"sms_fallback": "off"})["Location"] == SETTINGS
+    client.post("/signout/")
+    assert sign_in()["Location"] == STEP
+    assert "Send a code by text message instead" not in page(client.get(STEP))
+    for response in (
+        client.post("/signin/app/sms/"),
+        client.get("/signin/code/"),
+        client.post("/signin/code/resend/"),
+        client.post("/signin/code/", {"code": "123456"}),
+    ):
+        assert response["Location"] == STEP
+    # The app step (no app) hands over to the code step, which hands over to the passkey.
+    response = client.get("/signin/app/", follow=True)
+    assert response.redirect_chain[-1][0] == STEP
+    assert "You turned off codes by text message for signing in." in page(response)
+    assert sms.outbox == []
+    response = client.post(STEP, {"credential": authenticator.get(options(client, STEP_OPTIONS))})
+    assert response["Location"] == "/"
 
 
 def test_an_assertion_is_accepted_once(ada_with_passkey, sign_in, client, authenticator):
@@ -385,6 +460,35 @@ def test_sign_in_with_a_passkey_and_no_password(ada_with_passkey, client, authen
     assert client.get("/").status_code == 200
 
 
+def test_sign_in_with_a_passkey_opens_django_admin(ada_with_passkey, client, authenticator):
+    """Passkey alone is both factors: Django admin asks for no code on top."""
+    ada_with_passkey.is_staff = True
+    ada_with_passkey.save()
+    answer = authenticator.get(options(client, PASSWORDLESS_OPTIONS))
+    client.post(PASSWORDLESS, {"credential": answer})
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_locked_password_does_not_stop_a_passkey(
+    ada_with_passkey, client, authenticator, sign_in
+):
+    """The lock is against guessing the password, which a passkey sign-in does not use."""
+    User.objects.filter(pk=ada_with_passkey.pk).update(password_locked_at=timezone.now())
+    assert "_auth_user_id" not in sign_in().wsgi_request.session  # the password is refused
+    answer = authenticator.get(options(client, PASSWORDLESS_OPTIONS))
+    assert client.post(PASSWORDLESS, {"credential": answer})["Location"] == "/"
+    # And the session stays signed in on the next request.
+    assert client.get(SETTINGS).status_code == 200
+
+
+def test_the_next_of_a_passkey_sign_in_must_be_of_this_site(
+    ada_with_passkey, client, authenticator
+):
+    answer = authenticator.get(options(client, PASSWORDLESS_OPTIONS))
+    response = client.post(PASSWORDLESS, {"credential": answer, "next": "https://evil.test/"})
+    assert response["Location"] == "/"
+
+
 def test_sign_in_with_a_passkey_goes_on_to_next(ada_with_passkey, client, authenticator):
     answer = authenticator.get(options(client, PASSWORDLESS_OPTIONS))
     response = client.post(PASSWORDLESS, {"credential": answer, "next": "/settings/"})
@@ -464,11 +568,7 @@ def test_organization_admins_see_passkey_events_in_activity(
 ):
     add_passkey(client, authenticator)
     admin = make_member(email="root@example.com", role=Membership.Role.ADMIN)
-    admin_client = Client()
-    admin_client.force_login(admin)
-    session = admin_client.session
-    session[METHOD_KEY] = "sms"
-    session.save()
+    admin_client = signed_in(admin)
     activity = page(admin_client.get("/organizations/acme-events/activity/"))
     assert "Passkey added" in activity
     assert "Chrome on macOS" in activity
@@ -477,11 +577,7 @@ def test_organization_admins_see_passkey_events_in_activity(
 def test_django_admin_lists_a_members_passkeys_read_only(ada, client, authenticator, make_user):
     device = add_passkey(client, authenticator)
     staff = make_user(email="support@example.com", is_staff=True, is_superuser=True)
-    staff_client = Client()
-    staff_client.force_login(staff)
-    session = staff_client.session
-    session[METHOD_KEY] = "sms"
-    session.save()
+    staff_client = signed_in(staff)
     listing = page(staff_client.get("/admin/mfa/passkeydevice/?q=ada"))
     assert "Chrome on macOS" in listing
     assert "Remove user phone" in listing
@@ -494,13 +590,24 @@ def test_django_admin_lists_a_members_passkeys_read_only(ada, client, authentica
 def test_remove_user_phone_removes_the_passkeys_too(
     ada, client, authenticator, make_member, django_capture_on_commit_callbacks
 ):
-    from organizations.members import member_phone_reset
-
     add_passkey(client, authenticator)
+    recovery_codes_create(user=ada, ip=None, user_agent="")
     admin = make_member(email="root@example.com", role=Membership.Role.ADMIN)
+    admin_client = signed_in(admin)
+    remove = reverse("organizations:member-phone-remove", args=["acme-events", ada.pk])
+    confirmation = page(admin_client.get(remove))
+    assert "and their passkeys if they added any" in confirmation
     with django_capture_on_commit_callbacks(execute=True):
-        member_phone_reset(actor=admin, member=ada)
+        admin_client.post(remove)
     assert not PasskeyDevice.objects.exists()
+    assert not RecoveryCode.objects.exists()
     event = SecurityEvent.objects.get(kind=Kind.PHONE_REMOVED)
-    assert event.detail["passkeys_removed"] == 1
-    assert "Your passkeys were removed too." in mail.outbox[-1].body
+    assert event.detail["passkeys_removed"] is True
+    assert "passkeys removed" in event_summary(event)
+    [email] = [email for email in mail.outbox if email.to == [ada.email]][-1:]
+    assert email.subject == (
+        "The phone, passkeys and recovery codes of your Backstage account were removed"
+    )
+    # The passkeys are named once, among the other factors removed.
+    assert "number, the passkeys and the recovery codes from your" in " ".join(email.body.split())
+    assert email.body.count("passkey") == 1

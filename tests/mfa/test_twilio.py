@@ -163,3 +163,49 @@ def test_the_text_and_the_token_stay_out_of_the_logs(twilio, caplog):
 
     assert "918273" not in caplog.text
     assert AUTH_TOKEN not in caplog.text
+
+
+# One deadline for the whole send (issue 10 item 6) ------------------------------------------
+
+PUMPING = (
+    "Our text message provider held back this message, because many messages to numbers "
+    "like this one were asked for lately. Try again later; if it keeps happening, contact "
+    "your organization admin."
+)
+
+
+def test_a_send_has_one_deadline_of_five_seconds():
+    from django.conf import settings as django_settings
+
+    assert django_settings.SMS_SEND_DEADLINE == 5
+
+
+def test_a_trickling_answer_fails_the_send_at_the_deadline(twilio, settings):
+    settings.SMS_SEND_DEADLINE = 1
+    # A byte every 50 ms: far inside the per-read timeout (0.5 s), and some 20 s in all.
+    twilio.trickle(every=0.05)
+
+    started = time.monotonic()
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert 1 <= time.monotonic() - started < 1.5
+    assert raised.value.code == "deadline"
+    assert raised.value.message == TRY_AGAIN
+    assert len(twilio.requests) == 1
+
+
+def test_an_answer_that_trickles_in_before_the_deadline_is_a_sent_message(twilio, settings):
+    twilio.trickle(every=0.001)
+    assert send().startswith("SM")
+
+
+@pytest.mark.parametrize("code", [30450, 30453])
+def test_sms_pumping_refusals_have_their_own_message(twilio, code):
+    twilio.fail_with(code, message="Message delivery blocked by SMS Pumping Protection")
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == str(code)
+    assert raised.value.message == PUMPING

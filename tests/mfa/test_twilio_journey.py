@@ -1,6 +1,7 @@
 """Twilio failures during sign-in: a clear message in the page, nothing lost (SPEC "SMS codes")."""
 
 import re
+import time
 
 from mfa.models import SmsDevice, SmsMessage
 
@@ -67,3 +68,29 @@ def test_twilio_timeout_gives_a_clear_message(enrolled_member, sign_in, client, 
     sign_in()
     page = client.get("/signin/code/").content.decode()
     assert "Try again in a minute." in page
+
+
+def test_a_trickling_twilio_fails_the_sign_in_send_at_the_deadline_with_a_clear_message(
+    enrolled_member, sign_in, client, twilio, settings
+):
+    settings.SMS_SEND_DEADLINE = 1
+    enrolled_member()
+    twilio.trickle(every=0.05)
+
+    started = time.monotonic()
+    assert sign_in()["Location"] == "/signin/code/"
+    assert time.monotonic() - started < 1.5
+
+    page = client.get("/signin/code/").content.decode()
+    assert "We couldn&#x27;t send the text message right now. Try again in a minute." in page
+    assert "Send again" in page
+    assert SmsMessage.objects.get().error_code == "deadline"
+
+
+def test_an_sms_pumping_refusal_at_enrollment_says_so(make_member, sign_in, client, twilio):
+    make_member()
+    sign_in()
+    twilio.fail_with(30450, message="Message delivery blocked")
+    response = client.post(PHONE_PAGE, {"country": "CH", "number": "079 123 45 67"})
+    assert "held back this message, because many messages to numbers" in response.content.decode()
+    assert SmsMessage.objects.get().error_code == "30450"

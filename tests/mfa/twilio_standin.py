@@ -7,7 +7,8 @@
 
 It listens on 127.0.0.1 on a free port and records every request. By default it
 accepts the message (201 and a message SID); `fail_with(21211)`, `fail_with_status(500)`
-and `hang()` make the following requests fail, the way Twilio would.
+and `hang()` make the following requests fail, the way Twilio would, and `trickle()` makes
+it accept them with an answer sent a byte at a time, as a browned-out Twilio does.
 """
 
 import base64
@@ -62,6 +63,11 @@ class TwilioStandin:
         """Answer only after `seconds` (or when the server stops): past any sane timeout."""
         self._answer = ("hang", seconds)
 
+    def trickle(self, every: float = 0.1):
+        """Accept, but send the answer (status line, headers and all) one byte every `every`
+        seconds: each read gets a byte long before any per-read timeout."""
+        self._answer = ("trickle", every)
+
     def accept(self):
         self._answer = ("created", None)
 
@@ -103,6 +109,8 @@ class TwilioStandin:
                 if not match:
                     return self._json(404, {"code": 20404, "message": "Not found", "status": 404})
                 kind, detail = standin._answer
+                if kind == "trickle":
+                    return self._trickle(detail, self._created(match["sid"]))
                 if kind == "hang":
                     standin._stopping.wait(detail)
                     return self._reply(503, b"gave up", "text/plain")
@@ -119,21 +127,38 @@ class TwilioStandin:
                             "status": status,
                         },
                     )
+                return self._json(201, self._created(match["sid"]))
+
+            def _created(self, account_sid):
                 fields = standin.requests[-1].fields
-                return self._json(
-                    201,
-                    {
-                        "sid": "SM" + secrets.token_hex(16),
-                        "account_sid": match["sid"],
-                        "to": fields.get("To"),
-                        "from": fields.get("From"),
-                        "body": fields.get("Body"),
-                        "status": "queued",
-                        "num_segments": "1",
-                        "direction": "outbound-api",
-                        "api_version": "2010-04-01",
-                    },
+                return {
+                    "sid": "SM" + secrets.token_hex(16),
+                    "account_sid": account_sid,
+                    "to": fields.get("To"),
+                    "from": fields.get("From"),
+                    "body": fields.get("Body"),
+                    "status": "queued",
+                    "num_segments": "1",
+                    "direction": "outbound-api",
+                    "api_version": "2010-04-01",
+                }
+
+            def _trickle(self, every, payload):
+                body = json.dumps(payload).encode()
+                answer = (
+                    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
                 )
+                self.close_connection = True
+                try:
+                    for byte in answer:
+                        if standin._stopping.wait(every):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:
+                    pass  # The client gave up: nobody left to answer.
 
             def _json(self, status, payload):
                 self._reply(status, json.dumps(payload).encode(), "application/json")

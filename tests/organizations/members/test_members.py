@@ -271,7 +271,7 @@ def test_inviting_an_address_with_or_without_an_account_looks_the_same_to_the_ad
     status, location, page = known
     assert (status, location) == (302, URL)
     assert INVITED.format("EMAIL") in page
-    assert "Pending invitations" in page and "<td>EMAIL</td>" in page
+    assert "Pending invitations" in page and '<td data-label="Email">EMAIL</td>' in page
     assert not Membership.objects.filter(user__email="alan@example.com", organization=acme) \
         .exists()
     assert [m.to for m in mail.outbox] == [["alan@example.com"], ["lin@example.com"]]
@@ -384,11 +384,11 @@ def test_an_expired_invitation_stays_listed_as_expired_and_can_be_resent(
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
     page = text(admin_browser.get(URL))
     assert "Pending invitations" in page and "alan@example.com" in page
-    assert "<td>Expired</td>" in page
+    assert "<td data-label=\"Expires\">Expired</td>" in page
     response = admin_browser.post(URL.replace("members/", f"invitations/{invitation.pk}/resend/"),
                                   follow=True)
     assert "We've sent a new invitation to alan@example.com." in text(response)
-    assert "<td>Expired</td>" not in text(response)
+    assert "<td data-label=\"Expires\">Expired</td>" not in text(response)
 
 
 def test_resending_a_revoked_invitation_says_why_not(admin_browser, invitation):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mfa', '0002_smsmessage_status_delivered'),
+        ('mfa', '0005_code_attempts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
