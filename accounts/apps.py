@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save, pre_save
+from django.tasks.signals import task_finished
 
 from accounts.session_lifetime import session_lifetime_on_login
 
@@ -9,4 +11,13 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from accounts.deactivation import user_active_before_save, user_deactivated_after_save
+        from accounts.emails import email_task_finished
+
         user_logged_in.connect(session_lifetime_on_login, dispatch_uid="session_lifetime_start")
+        task_finished.connect(email_task_finished, dispatch_uid="email_task_finished")
+        user = self.get_model("User")
+        pre_save.connect(user_active_before_save, sender=user, dispatch_uid="user_active_before")
+        post_save.connect(
+            user_deactivated_after_save, sender=user, dispatch_uid="user_deactivated_after"
+        )

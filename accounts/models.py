@@ -69,6 +69,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Mixed into the session auth hash: changing it ends every session of the person at once.
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+    # Sessions signed in before this moment other than through enterprise login are over
+    # (accounts.services.user_sessions_end with keep_enterprise_login; read by
+    # accounts.session_lifetime and accounts.signin): set when the person's organization
+    # makes enterprise login mandatory.
+    password_sessions_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -185,6 +190,7 @@ class SecurityEvent(models.Model):
         BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
         PASSWORD_CHANGED = "account.password_changed", "Password changed"
         SESSIONS_ENDED = "account.sessions_ended", "All sessions ended"
+        EMAIL_CHANGED = "account.email_changed", "Email changed"
         ROLE_CHANGED = "membership.role_changed", "Role changed"
         MEMBER_REMOVED = "membership.removed", "Member removed"
         SSO_SIGNIN = "sso.signin", "Signed in with enterprise login"

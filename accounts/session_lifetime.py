@@ -25,6 +25,9 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 IDLE_MESSAGE = "You were signed out after {idle} without activity. Sign in again to continue."
 TOO_OLD_MESSAGE = "For your security, you are asked to sign in again every {age}."
 IDP_ENDED_MESSAGE = "Your organization's sign-in has expired. Sign in again to continue."
+ENTERPRISE_LOGIN_NOW_MESSAGE = (
+    "Your organization now signs you in with Enterprise login. Sign in again to continue."
+)
 
 
 def session_lifetime_start(session, *, now: datetime | None = None) -> None:
@@ -78,6 +81,21 @@ def session_lifetime_check(session, *, now: datetime | None = None) -> str | Non
     return None
 
 
+def session_password_ended(session, user) -> bool:
+    """Whether this session was signed in other than through enterprise login before
+    `user`'s such sessions were ended (accounts.services.user_sessions_end with
+    keep_enterprise_login). No query: `user` is the one the request has loaded."""
+    # Imported here: AccountsConfig loads this module before the models are ready.
+    from accounts.signin import METHOD_KEY, Method
+
+    ended_at = user.password_sessions_ended_at
+    if ended_at is None or session.get(METHOD_KEY) == Method.SSO:
+        return False
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    # The same second counts as before: a password sign-in after it is refused anyway.
+    return signed_in_at is None or signed_in_at <= int(ended_at.timestamp())
+
+
 class SessionLifetimeMiddleware:
     """Signs out a session past any of its limits, before the view runs.
 
@@ -90,7 +108,11 @@ class SessionLifetimeMiddleware:
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            ended = session_lifetime_check(request.session)
+            ended = (
+                ENTERPRISE_LOGIN_NOW_MESSAGE
+                if session_password_ended(request.session, request.user)
+                else session_lifetime_check(request.session)
+            )
             if ended:
                 logout(request)
                 messages.info(request, ended)
