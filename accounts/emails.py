@@ -21,10 +21,12 @@ from datetime import datetime
 from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import models
-from django.tasks import TaskContext, TaskResultStatus, task
+from django.db import models, transaction
+from django.tasks import TaskContext, TaskResultStatus, task, task_backends
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +84,30 @@ def _render(*, to: str, template: str, context: dict) -> EmailMultiAlternatives:
 def email_task_finished(sender, task_result, **kwargs) -> None:
     """task_finished receiver: delete the row of an email sent, or handed on to its next
     attempt, so that no token lingers in the table (see the module docstring)."""
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    if not issubclass(sender, DatabaseBackend) or task_result.task.func is not email_deliver.func:
+    # By the backend's name: django-tasks-db sends its backend as `sender`, the class or
+    # an instance depending on the outcome.
+    backend = task_backends[task_result.backend]
+    if not isinstance(backend, DatabaseBackend) or task_result.task.func is not email_deliver.func:
         return
     handed_on = task_result.status == TaskResultStatus.FAILED and task_result.errors and (
         task_result.errors[-1].exception_class_path == f"{__name__}.EmailRetrying"
     )
     if task_result.status == TaskResultStatus.SUCCESSFUL or handed_on:
         DBTaskResult.objects.filter(id=task_result.id).delete()
+
+
+def emails_failed_retry() -> int:
+    """Send again every email whose attempts all failed (manage.py emails_retry): each
+    starts a new round of attempts, and its failed task goes. Returns how many."""
+    failed = DBTaskResult.objects.failed().filter(task_path=email_deliver.module_path)
+    retried = 0
+    for row in failed.iterator():
+        with transaction.atomic():
+            kwargs = {**row.args_kwargs["kwargs"], "attempt": 1}
+            email_deliver.using(backend=row.backend_name).enqueue(**kwargs)
+            row.delete()
+        retried += 1
+    return retried
 
 
 # A task's arguments are stored as JSON: model instances go as references, datetimes as text.
