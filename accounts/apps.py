@@ -12,10 +12,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts.deactivation import user_active_before_save, user_deactivated_after_save
-        from accounts.emails import email_task_finished
+        from accounts.emails import task_finished_forget
 
         user_logged_in.connect(session_lifetime_on_login, dispatch_uid="session_lifetime_start")
-        task_finished.connect(email_task_finished, dispatch_uid="email_task_finished")
+        task_finished.connect(task_finished_forget, dispatch_uid="task_finished_forget")
         user = self.get_model("User")
         pre_save.connect(user_active_before_save, sender=user, dispatch_uid="user_active_before")
         post_save.connect(

@@ -11,7 +11,7 @@ Mail is retried, never lost: a send that fails schedules the next attempt after
 settings.EMAIL_RETRY_DELAYS, and the last one leaves a failed task in the table, which
 `manage.py emails_retry` sends again. A task holds links with tokens (a password reset,
 an invitation) that are otherwise stored only as hashes, so its row is deleted as soon as
-its email is sent or handed on to the next attempt (email_task_finished): the table holds
+its email is sent or handed on to the next attempt (task_finished_forget): the table holds
 exactly the mail still to send.
 """
 
@@ -81,13 +81,13 @@ def _render(*, to: str, template: str, context: dict) -> EmailMultiAlternatives:
     return message
 
 
-def email_task_finished(sender, task_result, **kwargs) -> None:
-    """task_finished receiver: delete the row of an email sent, or handed on to its next
-    attempt, so that no token lingers in the table (see the module docstring)."""
+def task_finished_forget(sender, task_result, **kwargs) -> None:
+    """task_finished receiver: a task done leaves no row in django-tasks-db's table, nor
+    does an email attempt handed on to the next. Nobody here reads a task's result, and an
+    email's row holds the tokens of its links (see the module docstring)."""
     # By the backend's name: django-tasks-db sends its backend as `sender`, the class or
     # an instance depending on the outcome.
-    backend = task_backends[task_result.backend]
-    if not isinstance(backend, DatabaseBackend) or task_result.task.func is not email_deliver.func:
+    if not isinstance(task_backends[task_result.backend], DatabaseBackend):
         return
     handed_on = task_result.status == TaskResultStatus.FAILED and task_result.errors and (
         task_result.errors[-1].exception_class_path == f"{__name__}.EmailRetrying"

@@ -75,16 +75,16 @@ def password_reset_email_ask(email="ada@example.com"):
     return response
 
 
-def test_an_email_is_a_stored_task_until_the_worker_sends_it():
+def test_forgot_password_is_a_stored_task_until_the_worker_sends_the_link():
     password_reset_email_ask()
 
     assert mail.outbox == []
     task = DBTaskResult.objects.get()
     assert task.status == "READY"
-    assert task.task_path == "accounts.emails.email_deliver"
-    assert task.args_kwargs["kwargs"]["to"] == "ada@example.com"
+    assert task.task_path == "accounts.password_reset.password_reset_email"
+    assert task.args_kwargs["kwargs"] == {"email": "ada@example.com"}
 
-    worker_run()
+    worker_run()  # it finds the account and stores the email, which it then sends
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Reset your Backstage password"
@@ -95,16 +95,43 @@ def test_an_email_is_a_stored_task_until_the_worker_sends_it():
     assert not DBTaskResult.objects.exists()
 
 
-def test_no_task_for_an_address_without_an_account():
+def test_an_address_without_an_account_stores_the_same_task_and_gets_no_email():
     password_reset_email_ask("nobody@example.com")
 
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "accounts.password_reset.password_reset_email"
+    assert task.args_kwargs["kwargs"] == {"email": "nobody@example.com"}
+
+    worker_run()
+
+    assert mail.outbox == []
+    assert not DBTaskResult.objects.exists()
+
+
+def test_an_email_is_stored_as_a_task_until_the_worker_sends_it():
+    user = User.objects.create_user(email="ada@example.com", password="x" * 20,
+                                    full_name="Ada")
+    send_email(to=user.email, template="account_created", context={
+        "user": user, "organization": None, "signin_url": "http://testserver/signin/",
+    })
+
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.status) == ("accounts.emails.email_deliver", "READY")
+    assert task.args_kwargs["kwargs"]["to"] == "ada@example.com"
+    assert mail.outbox == []
+
+    worker_run()
+
+    assert [message.subject for message in mail.outbox] == [
+        "Your Backstage account has been created"
+    ]
     assert not DBTaskResult.objects.exists()
 
 
 def test_a_failed_send_is_tried_again_after_a_delay(mail_server_down, clock, settings):
     password_reset_email_ask()
 
-    worker_run()
+    worker_run()  # the reset's task stores the email, whose first attempt fails
 
     assert mail.outbox == [] and mail_server_down.refused == 1
     retry = DBTaskResult.objects.get()  # the failed attempt's row is gone, the next waits
