@@ -271,7 +271,7 @@ def test_send_again_waits_thirty_seconds(enrolled_member, sign_in, client, clock
     assert len(sms.outbox) == 2
 
 
-def test_code_step_needs_a_password_first(client):
+def test_code_step_needs_a_password_first(client, db):  # messages live in the session
     assert client.get(CODE_PAGE)["Location"] == "/signin/"
     assert client.post(CODE_PAGE, {"code": "123456"})["Location"] == "/signin/"
 
