@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django_tasks_db.models import DBTaskResult
 
 from accounts.form_fields import EmailAddressField
 from accounts.invitations import (
@@ -325,3 +326,10 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     fields = ["created_at", "kind", "actor", "subject", "organization", "ip_address",
               "user_agent", "detail"]
+
+
+# The email tasks' arguments hold the raw tokens of reset and invitation links (only their
+# hashes are kept anywhere else), and django-tasks-db's own admin would show them to anyone
+# with admin access: support staff have no use for the queue, so it is not in admin.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

@@ -182,3 +182,9 @@ def test_saving_without_changing_the_email_records_and_sends_nothing(
 
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.EMAIL_CHANGED).exists()
     assert mail.outbox == []
+
+
+def test_the_email_task_queue_is_not_in_admin(support):
+    # Its rows hold the raw tokens of reset and invitation links.
+    assert support.get("/admin/django_tasks_db/dbtaskresult/").status_code == 404
+    assert "dbtaskresult" not in support.get("/admin/").content.decode()
