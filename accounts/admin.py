@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django_tasks_db.models import DBTaskResult
 
 from accounts.form_fields import EmailAddressField
 from accounts.invitations import (
@@ -25,7 +26,7 @@ from accounts.invitations import (
 )
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.password_lock import password_unlock
-from accounts.services import user_sessions_end
+from accounts.services import user_email_change, user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
 from core.http import client_of
 from mfa.models import SmsDevice
@@ -98,6 +99,17 @@ class UserAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # accounts come from invitations (Invitations → Add)
+
+    def save_model(self, request, obj, form, change):
+        # A new email goes through user_email_change, which records it and tells both
+        # addresses; the rest of the form is saved as usual (deactivating an account ends
+        # its sessions wherever it is saved: accounts.deactivation).
+        email = obj.email
+        if change and "email" in form.changed_data:
+            obj.email = form.initial["email"]
+        super().save_model(request, obj, form, change)
+        if email != obj.email:
+            user_email_change(user=obj, email=email, actor=request.user, request=request)
 
     def has_phone_reset_permission(self, request):
         return phone_reset_permitted(request)
@@ -327,3 +339,10 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     fields = ["created_at", "kind", "actor", "subject", "organization", "ip_address",
               "user_agent", "detail"]
+
+
+# The email tasks' arguments hold the raw tokens of reset and invitation links (only their
+# hashes are kept anywhere else), and django-tasks-db's own admin would show them to anyone
+# with admin access: support staff have no use for the queue, so it is not in admin.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

@@ -78,6 +78,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Set after too many wrong passwords in a row: the password does not work "
         "until the member resets it by email or support unlocks it.",
     )
+    # Sessions signed in before this moment other than through enterprise login are over
+    # (accounts.services.user_sessions_end with keep_enterprise_login; read by
+    # accounts.session_lifetime and accounts.signin): set when the person's organization
+    # makes enterprise login mandatory.
+    password_sessions_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -203,6 +208,7 @@ class SecurityEvent(models.Model):
         BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
         PASSWORD_CHANGED = "account.password_changed", "Password changed"
         SESSIONS_ENDED = "account.sessions_ended", "All sessions ended"
+        EMAIL_CHANGED = "account.email_changed", "Email changed"
         ROLE_CHANGED = "membership.role_changed", "Role changed"
         MEMBER_REMOVED = "membership.removed", "Member removed"
         SSO_SIGNIN = "sso.signin", "Signed in with enterprise login"

@@ -83,6 +83,9 @@ def signin_pending(request: HttpRequest) -> tuple[User, PendingSignin] | None:
         user is None
         or timezone.now() - started > PENDING_VALID_FOR
         or not constant_time_compare(user.security_stamp, pending.stamp)
+        # Every pending sign-in started with the password (accounts.services.user_sessions_end).
+        or (user.password_sessions_ended_at is not None
+            and started <= user.password_sessions_ended_at)
     ):
         signin_pending_clear(request)
         return None
