@@ -126,6 +126,8 @@
     var box = form.querySelector("[data-passkey-error]");
     if (box) {
       box.querySelector("p").textContent = form.dataset.passkeyFailed;
+      // Only now an error summary: until then the page has one only if the server sent it.
+      box.classList.add("error-summary");
       box.hidden = false;
       box.focus();
     }

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from accounts.models import SecurityEvent
 from mfa.models import PasskeyDevice
-from tests.browser.steps import expect_home, sign_in, sign_out, signed_in
+from tests.browser.steps import confirm_password, expect_home, sign_in, sign_out, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +60,10 @@ def test_add_a_passkey_then_sign_in_with_it_after_the_password_and_without(
     expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
     expect(page.get_by_text("This browser can't add passkeys.")).to_be_hidden()
     person.check()
+    # The session's password is not fresh: Confirm your password first, then back here.
+    page.get_by_role("button", name="Add a passkey").click()
+    confirm_password(person, check=None)
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
     page.get_by_role("button", name="Add a passkey").click()
 
     # The browser's dialog (answered by the virtual authenticator), then a name for it.
@@ -116,6 +120,8 @@ def test_the_email_field_offers_the_passkey_through_autofill(
     first = add_virtual_authenticator(person)
     signed_in(person, ada)
     person.goto("/settings/")
+    person.page.get_by_role("button", name="Add a passkey").click()
+    confirm_password(person, check=None)
     person.page.get_by_role("button", name="Add a passkey").click()
     expect(person.page.get_by_role("heading", name="Name your passkey")).to_be_visible()
     [credential] = first["cdp"].send(
