@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
@@ -53,14 +54,6 @@ def code_message(code: str) -> str:
 PHONE_REMOVED = "Your phone was removed from your account. Sign in again to set a new one."
 
 
-def _locked(device: SmsDevice) -> SmsDevice:
-    """`device` read again under a row lock; CodeError if it was deleted meanwhile."""
-    locked = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
-    if locked is None:
-        raise CodeError(PHONE_REMOVED, code="removed")
-    return locked
-
-
 def seconds_until_resend(device: SmsDevice) -> int:
     allowed, info = device.generate_is_allowed()
     if allowed:
@@ -75,36 +68,37 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
     SmsDeliveryError as they are: ApplicationErrors all, whose message the page shows.
     """
     user = device.user
-    with transaction.atomic():
-        device = _locked(device)
-        wait = seconds_until_resend(device)
-        if wait:
-            raise CodeError(
-                f"A code was just sent. You can ask for another in {wait} seconds.",
-                code="cooldown",
-            )
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        device.token = code_digest(attempt, code)
-        device.valid_until = timezone.now() + settings.MFA_CODE_VALID_FOR
-        device.code_failures = 0
-        key = attempt_key(attempt)
-        if not constant_time_compare(key, device.attempt_key):
-            # A code for another attempt: its back-off starts from nothing, and the wrong
-            # codes of the attempt before do not slow this one (the member's count goes on).
-            device.attempt_key, device.attempt_failures = key, 0
+    now = timezone.now()
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    key = attempt_key(attempt)
+    # One UPDATE, made only once the cooldown is over, in place of a read under the row lock
+    # and a save: the database checks the condition on the row as it locks it, so of two
+    # racing sends exactly one goes, and the device is not read a second time.
+    made = SmsDevice.objects.filter(pk=device.pk).resend_allowed(now).update(
+        token=code_digest(attempt, code),
+        valid_until=now + settings.MFA_CODE_VALID_FOR,
+        code_failures=0,
+        # A code for another attempt: its back-off starts from nothing, and the wrong
+        # codes of the attempt before do not slow this one (the member's count goes on).
+        attempt_failures=Case(
+            When(attempt_key=key, then=F("attempt_failures")), default=Value(0)
+        ),
+        attempt_key=key,
         # Where this code went: a number waiting to be verified, or the one on file.
-        device.pending_number = "" if to == device.number else to
-        device.cooldown_set(commit=False)
-        device.save(
-            update_fields=[
-                "token",
-                "valid_until",
-                "code_failures",
-                "attempt_key",
-                "attempt_failures",
-                "pending_number",
-                "last_generated_timestamp",
-            ]
+        pending_number=Case(
+            When(number=to, then=Value("")),
+            default=Value(SmsDevice._meta.get_field("pending_number").get_prep_value(to)),
+        ),
+        last_generated_timestamp=now,
+    )
+    if not made:
+        device = SmsDevice.objects.filter(pk=device.pk).first()
+        if device is None:
+            raise CodeError(PHONE_REMOVED, code="removed")
+        wait = max(1, seconds_until_resend(device))
+        raise CodeError(
+            f"A code was just sent. You can ask for another in {wait} seconds.",
+            code="cooldown",
         )
     try:
         sms_send(user=user, to=to, body=code_message(code), ip=ip)

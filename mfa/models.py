@@ -38,6 +38,15 @@ class SmsDeviceQuerySet(models.QuerySet):
         one waiting for its first code."""
         return self.filter(models.Q(confirmed=True) | ~models.Q(pending_number=""))
 
+    def resend_allowed(self, now):
+        """Devices past the cooldown between two codes: django-otp's
+        CooldownMixin.generate_is_allowed, as a condition that the database checks on the
+        row as it updates it (mfa.codes.code_send)."""
+        return self.filter(
+            models.Q(last_generated_timestamp__isnull=True)
+            | models.Q(last_generated_timestamp__lt=now - settings.MFA_RESEND_COOLDOWN)
+        )
+
     def changing(self):
         """A new number waiting for its code (first enrollment or a change)."""
         return self.exclude(pending_number="")
@@ -82,6 +91,11 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
         constraints = [
             models.UniqueConstraint(fields=["user"], name="one_sms_device_per_user"),
         ]
+
+    # What code_check changes, and so saves: only these columns, so that a save cannot
+    # write back a column that another request changed meanwhile.
+    THROTTLE_FIELDS = ("throttling_failure_count", "throttling_failure_timestamp")
+    CODE_FIELDS = ("token", "code_failures", "attempt_failures")
 
     def get_throttle_factor(self):
         return settings.MFA_THROTTLE_FACTOR
@@ -140,7 +154,8 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
             self.last_used_at = now
             self.throttle_reset(commit=False)
             self.cooldown_reset(commit=False)
-            self.save()
+            self.save(update_fields=[*self.THROTTLE_FIELDS, *self.CODE_FIELDS, "last_used_at",
+                                     "valid_until", "last_generated_timestamp"])
             return "ok", None
         self.throttling_failure_count += 1
         self.throttling_failure_timestamp = now
@@ -148,7 +163,7 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
         self.code_failures += 1
         if self.code_failures >= settings.MFA_CODE_MAX_FAILURES:
             self.token = None
-        self.save()
+        self.save(update_fields=[*self.THROTTLE_FIELDS, *self.CODE_FIELDS])
         return "wrong", None
 
 

@@ -29,6 +29,7 @@ def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsD
     admin removed the phone since the code was checked."""
     if not device.pending_number:
         return device
+    user = device.user  # as the caller read it (code_verify reads it with the device)
     with transaction.atomic():
         device = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
         if device is None:  # removed by an admin since the code was checked
@@ -38,14 +39,15 @@ def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsD
         device.save(update_fields=["number", "pending_number", "confirmed"])
         if changed:
             # Browsers remembered for the old phone should not vouch for the new one.
-            remembered_browsers_forget(user=device.user)
+            remembered_browsers_forget(user=user)
         security_event_record(
             kind=SecurityEvent.Kind.PHONE_CHANGED if changed else SecurityEvent.Kind.PHONE_SET,
             ip=ip,
             user_agent=user_agent,
-            actor=device.user,
-            subject=device.user,
+            actor=user,
+            subject=user,
         )
+        device.user = user
         _phone_set_email(device, first_phone=not changed)
     return device
 

@@ -19,10 +19,13 @@ def remembered(enrolled_member, sign_in, client, last_code):
 
 def test_password_step_that_sends_a_code(enrolled_member, sign_in, django_assert_num_queries):
     enrolled_member()
-    # 15, and one to find out that the member has no authenticator app (mfa.stages), which
-    # comes after the remembered browser so that that path costs no more; and locking the
-    # keys that the send limits count for (mfa.sending), with its savepoint pair in tests.
-    with django_assert_num_queries(16 + 3):
+    # 13: the enterprise-login domain, axes' count, the member, "has an authenticator app?"
+    # (after the remembered browser, so that that path costs no more), the phone, the code
+    # made in one conditional UPDATE (mfa.codes), the send's transaction (limit keys,
+    # count, row: mfa.sending) and its status, and the new session in one INSERT
+    # (accounts.session_store); here 2 more, the savepoint pair of the session's INSERT
+    # inside the test's transaction.
+    with django_assert_num_queries(13 + 2):
         assert sign_in()["Location"] == "/signin/code/"
 
 
@@ -30,7 +33,7 @@ def test_password_step_of_a_member_with_an_authenticator_app(
     enrolled_member, add_authenticator, sign_in, django_assert_num_queries
 ):
     add_authenticator(enrolled_member())
-    with django_assert_num_queries(8):  # no code to make and send
+    with django_assert_num_queries(5 + 2):  # no code to make and send; the session's savepoints
         assert sign_in()["Location"] == "/signin/app/"
 
 
@@ -39,22 +42,28 @@ def test_authenticator_app_step(
 ):
     device = add_authenticator(enrolled_member())
     sign_in()
-    with django_assert_num_queries(21):  # as the SMS code step: 15, and 3 savepoint pairs
+    with django_assert_num_queries(11 + 2):  # as the SMS code step
         assert client.post("/signin/app/", {"code": app_code(device)})["Location"] == "/"
 
 
 def test_code_step(enrolled_member, sign_in, client, last_code, django_assert_num_queries):
     enrolled_member()
     sign_in()
-    with django_assert_num_queries(21):  # 15, and 3 savepoint pairs of the test transaction
+    # 11: the session, the member, the phone, the code checked under the row lock (4),
+    # the session's row renamed to its new key with the signed-in data (one UPDATE:
+    # accounts.session_store), axes' one question (accounts.lockout), last_login and the
+    # security event; here 2 more, the savepoint pair around the session's UPDATE.
+    with django_assert_num_queries(11 + 2):
         assert client.post("/signin/code/", {"code": last_code()})["Location"] == "/"
 
 
 def test_enrollment_step(make_member, sign_in, client, django_assert_num_queries):
     make_member()
     sign_in()
-    # 14, and locking the send limits' keys with its savepoint pair (mfa.sending).
-    with django_assert_num_queries(14 + 3):
+    # The session, the member, "a phone on file?", the device made (get_or_create: a
+    # SELECT and an INSERT in its savepoint pair), the code in one UPDATE, the send's
+    # transaction (5) and its status.
+    with django_assert_num_queries(14):
         response = client.post("/signin/phone/", {"country": "CH", "number": "0791234567"})
     assert response["Location"] == "/signin/code/"
 
@@ -62,12 +71,12 @@ def test_enrollment_step(make_member, sign_in, client, django_assert_num_queries
 def test_remembered_browser_costs_at_most_one_query_more_than_the_password_alone(
     remembered, make_member, sign_in, client, settings, django_assert_num_queries
 ):
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(10):
         assert sign_in()["Location"] == "/"
 
     # The floor: a member to whom MFA does not apply yet signs in with the password alone.
     settings.MFA_ENFORCEMENT_DATE = datetime.date(2999, 1, 1)
     make_member(email="grace@example.com")
     client.post("/signout/")
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(10):
         assert sign_in(email="grace@example.com")["Location"] == "/"

@@ -1,0 +1,86 @@
+"""Django's database sessions (SESSION_ENGINE), writing each session in fewer statements.
+
+The rows, the cookie and every guarantee are Django's: a new key on every sign-in (and at
+the password step), the old row deleted at once, a key never given twice. What changes
+is how many statements that takes, the bulk of a sign-in's session handling:
+
+- A new key's row is written once, by the save that comes with the response, instead of
+  once when the key is made and again with the response: `cycle_key` forgets the key, and
+  the save makes the new one (Django's `create()`) by giving the old row the new key and
+  the data in one UPDATE, where Django deleted the old row and inserted the new one. So
+  the old key stops working with the response that hands out the new one (a request that
+  fails first leaves the old session as it was: nobody was signed in on it).
+- A new key is not looked up first: its INSERT refuses a key that is taken, which
+  `create()` already relies on (it tries another), and 32 random characters are not taken.
+- One statement outside a transaction is not wrapped in one: in autocommit it is a
+  transaction of its own, and BEGIN and COMMIT were two statements of each write's three.
+  Inside a transaction (tests, or a caller's atomic block) the savepoint stays, so a
+  refused INSERT does not break the caller's transaction.
+- A session ended (sign-out) goes with one DELETE, not a SELECT, then a DELETE in a
+  transaction.
+"""
+
+from contextlib import nullcontext
+
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
+from django.db import DatabaseError, IntegrityError, router, transaction
+from django.utils.crypto import get_random_string
+
+
+class SessionStore(db.SessionStore):
+    # The key that cycle_key() retired, whose row the next save gives the new key.
+    _replaces = None
+
+    def _get_new_session_key(self):
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def cycle_key(self):
+        data = self._session
+        key = self.session_key
+        # No key until the response saves the session: create() then picks one and writes
+        # the row (the retired key's, renamed), with the data kept here.
+        self._session_key = None
+        self._session_cache = data
+        self.modified = True
+        if key:
+            self._replaces = key
+
+    def delete(self, session_key=None):
+        if session_key is None:
+            # flush(): the row of this session, or of the key that cycle_key() retired.
+            session_key, self._replaces = self.session_key or self._replaces, None
+            if session_key is None:
+                return
+        # An instance that is not read first: the ORM deletes it with one DELETE (nothing
+        # depends on a session), and none where the row is gone already.
+        self.model(session_key=session_key).delete()
+
+    def save(self, must_create=False):
+        # Django's save() with the atomic block only where it is needed (the module's doc).
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        in_transaction = transaction.get_connection(using).in_atomic_block
+        try:
+            with transaction.atomic(using=using) if in_transaction else nullcontext():
+                if not (must_create and self._replaces and self._rename(obj, using)):
+                    obj.save(force_insert=must_create, force_update=not must_create, using=using)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError:
+            if not must_create:
+                raise UpdateError from None
+            raise
+
+    def _rename(self, obj, using) -> bool:
+        """Give the row of the retired key `obj`'s key and data; False if it is gone."""
+        renamed = self.model.objects.using(using).filter(session_key=self._replaces).update(
+            session_key=obj.session_key, session_data=obj.session_data, expire_date=obj.expire_date
+        )
+        self._replaces = None
+        return bool(renamed)
