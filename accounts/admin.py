@@ -10,6 +10,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminEmailInputWidget
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
@@ -53,8 +54,15 @@ def phone_search_digits(term: str) -> str:
     return digits if len(digits) >= 4 else ""
 
 
+class UserAdminForm(forms.ModelForm):
+    # The email as every other email field checks it (IDNA 2008, the column's length as
+    # stored): a model EmailField's form field would let both through to the save.
+    email = EmailAddressField(label="Email", widget=AdminEmailInputWidget)
+
+
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
+    form = UserAdminForm
     list_display = ["email", "full_name", "is_staff", "phone_status", "last_login"]
     list_filter = [
         "is_staff", "is_active",

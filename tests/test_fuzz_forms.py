@@ -13,12 +13,15 @@ Hypothesis keeps no example database (database=None), so nothing lands in the tr
 
 import json
 import os
+import secrets
+from datetime import timedelta
 from urllib.parse import quote_from_bytes
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.messages import ERROR, get_messages
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,10 +29,18 @@ from hypothesis import strategies as st
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, PasswordResetRequest, SecurityEvent, User
 from accounts.password_reset import password_reset_url
-from mfa.models import RememberedBrowser, SmsDevice
-from organizations.models import EmailDomain, Membership, Organization, SamlAuthnRequest
+from mfa.models import RecoveryCode, RecoveryCodeDevice, RememberedBrowser, SmsDevice
+from mfa.recovery import recovery_codes_create
+from organizations.models import (
+    EmailDomain,
+    EnterpriseLogin,
+    Membership,
+    Organization,
+    SamlAuthnRequest,
+)
 from tests.conftest import PASSWORD
 from tests.helpers import signed_in
+from tests.saml_idp import TestIdentityProvider, key_pair_generate
 
 fuzz = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")),
@@ -90,7 +101,8 @@ def form_data(draw, names: list[str]) -> list[tuple[str, str]]:
             value = draw(FIELD_VALUES.get(name, VALUE))
             pairs.append((name + draw(st.sampled_from(["", "", "", "[]"])), value))
     if draw(st.booleans()):
-        pairs.append((draw(st.one_of(st.sampled_from(names), TEXT)), draw(VALUE)))
+        name = st.one_of(st.sampled_from(names), TEXT) if names else TEXT
+        pairs.append((draw(name), draw(VALUE)))
     return pairs
 
 
@@ -111,8 +123,10 @@ WATCHED = {
     Invitation: ["email", "organization_id", "role", "token_hash", "accepted_at", "revoked_at"],
     Membership: ["user_id", "organization_id", "role"],
     # Not the code's digest nor the throttling counters: a wrong code counts, as it should.
-    SmsDevice: ["user_id", "number", "pending_number", "confirmed"],
+    SmsDevice: ["user_id", "number", "pending_number", "confirmed", "sms_fallback"],
     TOTPDevice: ["user_id", "key", "confirmed"],
+    RecoveryCodeDevice: ["user_id", "confirmed"],
+    RecoveryCode: ["device_id", "digest"],
     RememberedBrowser: ["user_id", "token_hash", "expires_at"],
     PasswordResetRequest: ["email", "ip_address"],
     Organization: ["name", "slug"],
@@ -357,5 +371,179 @@ def test_any_next_through_a_whole_sign_in(enrolled_member, add_authenticator, ap
         assert "_auth_user_id" in browser.session
         assert response["Location"].startswith(("/", "http://testserver/"))
         assert not response["Location"].startswith("//")
+
+    check()
+
+
+# Forms that landed after the ones above ---------------------------------------------------
+
+# The forms below are many and small; fewer examples each keep the file within its minute.
+fuzz_small = settings(fuzz, max_examples=max(1, fuzz.max_examples * 3 // 5))
+# A row's id, or none: past the database's 64-bit integer too.
+ID = st.one_of(st.integers(min_value=0, max_value=10**20), st.just(2**63))
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_confirm_your_password(enrolled_member, method):
+    user = enrolled_member()
+    browser = signed_in(user)  # the password given longer ago than a security change accepts
+    browser.raise_request_exception = False
+
+    @fuzz_small
+    @given(pairs=form_data(["password", "next"]))
+    def check(pairs):
+        send(browser, "/settings/confirm-password/", pairs, method=method)
+
+    check()
+
+
+def test_enterprise_login_confirmation(make_member, acme, tmp_path):
+    idp = TestIdentityProvider(
+        entity_id="https://idp.acme.test/saml/metadata", sso_url="https://idp.acme.test/sso",
+        keys=key_pair_generate(tmp_path, "acme"),
+    )
+    EmailDomain.objects.create(organization=acme, domain="acme.test")
+    EnterpriseLogin.objects.create(organization=acme, idp_metadata_xml=idp.metadata_xml())
+    browser = signed_in(make_member("ada@acme.test", organization=acme), method="sso")
+    browser.raise_request_exception = False
+
+    @fuzz_small
+    @given(pairs=form_data(["next"]), method=st.sampled_from(["get", "post"]))
+    def check(pairs, method):
+        send(browser, "/signin/enterprise/confirm/", pairs, method=method)
+
+    check()
+
+
+@pytest.mark.parametrize(("via", "path", "names"), [
+    ("totp", "/signin/step-up/", ["code", "next"]),
+    ("sms", "/signin/step-up/", ["code", "next"]),
+    ("sms", "/signin/step-up/sms/", ["next"]),
+])
+def test_admin_step_up(enrolled_member, add_authenticator, via, path, names):
+    """Staff on a remembered browser, asked for a code before Django admin."""
+    staff = enrolled_member("support@backstage.test", is_staff=True, is_superuser=True)
+    if via == "totp":
+        add_authenticator(staff)
+    browser = signed_in(staff, method="remembered")
+    browser.raise_request_exception = False
+    if via == "sms":
+        assert browser.post("/signin/step-up/sms/").status_code == 302  # the code is sent
+
+    @fuzz_small
+    @given(pairs=form_data(names))
+    def check(pairs):
+        send(browser, path, pairs)
+
+    check()
+
+
+def test_recovery_code_sign_in(browser, enrolled_member):
+    user = enrolled_member()
+    recovery_codes_create(user=user, ip=None, user_agent="")
+    assert browser.post("/signin/", {"email": user.email, "password": PASSWORD}).status_code == 302
+
+    @fuzz_small
+    @given(pairs=form_data(["code"]))
+    def check(pairs):
+        send(browser, "/signin/recovery/", pairs)
+
+    check()
+
+
+def _another_session(user):
+    signed_in(user)
+
+
+def _a_remembered_browser(user):
+    RememberedBrowser.objects.create(
+        user=user, token_hash=secrets.token_hex(32), expires_at=timezone.now() + timedelta(days=1)
+    )
+
+
+@pytest.mark.parametrize(("path", "names", "before_each"), [
+    ("/settings/phone/fallback/", ["sms_fallback"], None),
+    ("/settings/authenticator/remove/", [], "authenticator"),
+    ("/settings/recovery-codes/create/", [], None),
+    ("/settings/recovery-codes/download/", ["code"], None),
+    ("/settings/sessions/end-others/", [], _another_session),
+    ("/settings/browsers/forget/", [], _a_remembered_browser),
+])
+def test_security_settings_forms(enrolled_member, add_authenticator, path, names, before_each):
+    """Signed in with the password just given, so that the change itself is what is tried;
+    what each form changes is there again before each example."""
+    user = enrolled_member()
+    add_authenticator(user)  # so that the text-message fallback may be turned off
+    browser = signed_in(user, password_just_given=True)
+    browser.raise_request_exception = False
+
+    @fuzz_small
+    @given(pairs=form_data(names))
+    def check(pairs):
+        if before_each == "authenticator":
+            if not TOTPDevice.objects.filter(user=user).exists():
+                add_authenticator(user)
+        elif before_each is not None:
+            before_each(user)
+        send(browser, path, pairs)
+
+    check()
+
+
+def test_forgetting_one_browser_ids(enrolled_member, make_user):
+    user = enrolled_member()
+    browser = signed_in(user)
+    browser.raise_request_exception = False
+    _a_remembered_browser(make_user("grace@example.com"))  # somebody else's: not found
+
+    @fuzz_small
+    @given(browser_id=st.one_of(st.none(), ID),
+           pairs=form_data([]))
+    def check(browser_id, pairs):
+        _a_remembered_browser(user)
+        if browser_id is None:  # the member's own, just remembered
+            browser_id = RememberedBrowser.objects.filter(user=user).latest("pk").pk
+        send(browser, f"/settings/browsers/{browser_id}/forget/", pairs)
+
+    check()
+
+
+@pytest.mark.parametrize("action", ["resend", "revoke"])
+def test_members_page_invitations(make_member, make_organization, acme, action):
+    grace = make_member("grace@acme.test", organization=acme, role=Membership.Role.ADMIN)
+    globex = make_organization("Globex", slug="globex")
+    elsewhere = invitation_create(email="linus@example.com", organization=globex, limited=False)
+    browser = signed_in(grace)
+    browser.raise_request_exception = False
+
+    @fuzz_small
+    @given(target=st.one_of(st.none(), st.just(elsewhere.pk), ID),
+           pairs=form_data([]))
+    def check(target, pairs):
+        if target is None:  # Acme's pending invitation, made again once revoked
+            invitation = Invitation.objects.pending().filter(organization=acme).first()
+            target = (invitation or invitation_create(
+                email="ada@example.com", organization=acme, limited=False
+            )).pk
+        send(browser, f"/organizations/acme-events/invitations/{target}/{action}/", pairs)
+
+    check()
+
+
+def test_admin_user_change_form(make_user, enrolled_member):
+    """Support staff editing a member in Django admin: the email among the fields (10.1a)."""
+    browser = signed_in(make_user("support@backstage.test", is_staff=True, is_superuser=True))
+    browser.raise_request_exception = False
+    ada = enrolled_member()
+    make_user("grace@example.com")  # an address that is taken
+    path = f"/admin/accounts/user/{ada.pk}/change/"
+
+    @fuzz_small
+    @given(pairs=form_data(["email", "full_name", "is_active", "is_staff"]),
+           with_name=st.booleans())
+    def check(pairs, with_name):
+        if with_name:  # past the required name, to the email's own checks
+            pairs = [("full_name", "Ada Lovelace"), *pairs]
+        send(browser, path, pairs)
 
     check()

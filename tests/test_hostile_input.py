@@ -253,3 +253,21 @@ def test_a_multipart_body_without_a_boundary_is_a_400_without_a_traceback(
         response = browser.post(path, data=b"field=value", content_type=content_type)
     assert response.status_code == 400
     assert [record for record in caplog.records if record.exc_info] == []
+
+
+@pytest.mark.parametrize(("email", "message"), [
+    (LONG_EMAIL, TOO_LONG), (BIDI_EMAIL, "Enter a valid email address."),
+])
+def test_admin_user_change_refuses_the_email(support, make_user, email, message):
+    """Support staff giving a member a new email in Django admin meet the same checks as
+    every other email field: valid as stored, or refused before anything is saved."""
+    ada = make_user()
+    response = support.post(f"/admin/accounts/user/{ada.pk}/change/", {
+        "email": email, "full_name": ada.full_name, "is_active": "on",
+    })
+    assert response.status_code == 200
+    assert message in page(response)
+    ada.refresh_from_db()
+    assert ada.email == "ada@example.com"
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.EMAIL_CHANGED).exists()
+
