@@ -31,7 +31,7 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
-from mfa.factors import signin_alternatives, sms_signin_allowed
+from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
 from mfa.forms import (
     AuthenticatorCodeForm,
     CodeForm,
@@ -302,6 +302,11 @@ def _step_up_sms_send(request, next_url: str):
     state = request.session.get(STEP_UP_KEY) or {}
     attempt = state.get("attempt") or secrets.token_urlsafe(32)
     device = _step_up_phone(request.user)
+    if not sms_signin_allowed(device):
+        # The member turned text messages off: someone with their password and browser
+        # must not get one here either.
+        messages.error(request, SMS_FALLBACK_OFF)
+        return redirect(_step_up_url(next_url))
     try:
         code_send(device=device, attempt=attempt, to=device.number, ip=client_ip(request))
     except ApplicationError as error:

@@ -2,6 +2,7 @@
 
 from accounts.signin import METHOD_KEY
 from mfa import sms
+from mfa.models import SmsDevice
 from tests.helpers import page
 
 
@@ -125,3 +126,15 @@ def test_a_step_up_ends_with_the_sign_in(enrolled_member, sign_in, client, last_
     assert client.get("/admin/", follow=True).redirect_chain[-1][0].startswith(
         "/signin/step-up/"
     )
+
+
+def test_step_up_sends_no_text_to_staff_who_turned_text_messages_off(
+    enrolled_member, sign_in, client, last_code, clock, add_authenticator
+):
+    staff = remembered_staff_sign_in(enrolled_member, sign_in, client, last_code, clock)
+    add_authenticator(staff)
+    SmsDevice.objects.filter(user=staff).update(sms_fallback=False)
+    response = client.post("/signin/step-up/sms/", {"next": "/admin/"}, follow=True)
+    assert "You turned off codes by text message for signing in." in page(response)
+    assert sms.outbox == []
+    assert client.get("/admin/").status_code == 302
