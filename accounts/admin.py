@@ -9,12 +9,14 @@ never added here (they come from invitations), and the security log cannot be ed
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from accounts.form_fields import EmailAddressField
 from accounts.invitations import (
@@ -23,6 +25,7 @@ from accounts.invitations import (
     invitation_resend,
     invitation_revoke,
 )
+from accounts.languages import recipient_language
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.password_lock import password_unlock
 from accounts.services import user_sessions_end
@@ -193,6 +196,10 @@ class InvitationAdminForm(forms.Form):
     email = EmailAddressField()
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=settings.LANGUAGES, required=False,
+        help_text=_("The language of the invitation email."),
+    )
 
 
 class InvitationStateFilter(admin.SimpleListFilter):
@@ -247,7 +254,9 @@ class InvitationAdmin(admin.ModelAdmin):
         a security event, the same whether or not the address has an account."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = InvitationAdminForm(request.POST or None)
+        form = InvitationAdminForm(
+            request.POST or None, initial={"language": recipient_language(request.user)}
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 invitation_create(
@@ -256,6 +265,7 @@ class InvitationAdmin(admin.ModelAdmin):
                     role=form.cleaned_data["role"],
                     invited_by=request.user,
                     **client_of(request),
+                    language=form.cleaned_data["language"],
                 )
             except InvitationError as error:
                 form.add_error("email", error.message)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
+from accounts.languages import recipient_language
 from accounts.models import Invitation, SecurityEvent, User, normalize_email, token_hash
 from core.errors import ApplicationError
 from core.limits import again_words, duration_words, limit
@@ -123,6 +124,7 @@ def _invitation_email_send(invitation: Invitation, token: str) -> None:
     send_email(
         to=invitation.email,
         template="invitation",
+        language=invitation.language,
         context={
             # Only the invitee reads this: the words fit their case, the link is the same.
             "has_account": invitation_account_exists(invitation),
@@ -174,8 +176,11 @@ def invitation_create(
     ip: str | None = None,
     user_agent: str = "",
     limited: bool = True,
+    language: str = "",
 ) -> Invitation:
     """Invite `email` to `organization` with `role` and email them; return the invitation.
+
+    The email is in `language` (the invite form's choice); blank, the inviter's language.
 
     An address with an account gets exactly what an unknown one gets (see the module
     docstring). Someone who is already a member is refused with InvitationError
@@ -202,7 +207,7 @@ def invitation_create(
     ).update(revoked_at=now)
     invitation = Invitation(
         email=email, organization=organization, role=role, invited_by=invited_by,
-        created_at=now,
+        created_at=now, language=recipient_language(invited_by, language),
     )
     token = _new_token(invitation, now=now)
     invitation.save()
@@ -341,6 +346,7 @@ def invitation_accept(
         lambda: send_email(
             to=user.email,
             template="account_created",
+            language=user.language,
             context={
                 "user": user,
                 "organization": invitation.organization,

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 # domain_to_ascii is also read from here by organizations' migration 0003.
 from accounts.domains import domain_to_ascii
@@ -66,6 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Support staff: may use Django admin."
     )
     is_active = models.BooleanField(default=True)
+    # Blank: the browser's (accounts.languages). Pages, emails and text messages use it.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES,
+        help_text=_("Blank: the browser's language."),
+    )
     date_joined = models.DateTimeField(default=timezone.now)
     # Mixed into the session auth hash: changing it ends every session of the person at once.
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
@@ -150,6 +156,11 @@ class Invitation(models.Model):
         related_name="+",
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The language of the invitation email (and of a resent one), chosen on the invite form.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)

@@ -94,7 +94,10 @@ def password_reset_request(*, email: str, ip: str | None) -> None:
     # After commit, and robust: a mail server error must not turn into an error page that
     # only existing accounts would get.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="password_reset", context=context),
+        lambda: send_email(
+            to=user.email, template="password_reset", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 

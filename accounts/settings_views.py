@@ -6,9 +6,12 @@ Every view here needs a fully signed-in session: LoginRequiredMiddleware lets no
 in, and a half-finished sign-in (password without the code) is not signed in.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -16,10 +19,11 @@ from accounts.password_forms import PasswordChangeForm
 from accounts.reauth import reauthentication_required
 from accounts.services import (
     user_full_name_change,
+    user_language_change,
     user_other_sessions_end,
     user_password_change,
 )
-from accounts.settings_forms import FullNameForm
+from accounts.settings_forms import FullNameForm, LanguageForm
 from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
 from mfa.factors import strong_factor_set_up
@@ -47,7 +51,7 @@ def _remembered_browsers(request) -> list[dict]:
     ]
 
 
-def _settings_page(request, *, name_form=None, password_form=None):
+def _settings_page(request, *, name_form=None, password_form=None, language_form=None):
     user = request.user
     device = SmsDevice.objects.on_file().filter(user=user).first()
     codes_left = recovery_codes_left(user)
@@ -56,6 +60,7 @@ def _settings_page(request, *, name_form=None, password_form=None):
         "accounts/settings.html",
         {
             "name_form": name_form or FullNameForm(initial={"full_name": user.full_name}),
+            "language_form": language_form or LanguageForm(initial={"language": user.language}),
             "password_form": password_form or PasswordChangeForm(user, request),
             "phone": phone_masked(device.number if device else ""),
             "has_phone": device is not None,
@@ -80,8 +85,32 @@ def full_name_change(request):
     if not form.is_valid():
         return _settings_page(request, name_form=form)
     user_full_name_change(user=request.user, full_name=form.cleaned_data["full_name"])
-    messages.success(request, "Your name has been saved.")
+    messages.success(request, _("Your name has been saved."))
     return redirect("accounts:settings")
+
+
+@require_POST
+def language_change(request):
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, language_form=form)
+    language = form.cleaned_data["language"]
+    user_language_change(user=request.user, language=language)
+    # The confirmation is already in the new language; blank is the browser's, which the
+    # next request picks from Accept-Language.
+    with translation.override(language or translation.get_language_from_request(request)):
+        messages.success(request, _("Your language has been saved."))
+    response = redirect("accounts:settings")
+    # Signed out again, the sign-in pages stay in the chosen language (set_language's cookie).
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
 
 
 @sensitive_post_parameters()

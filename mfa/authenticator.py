@@ -178,7 +178,10 @@ def _email(user: User, *, added: bool) -> None:
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="authenticator_changed", context=context),
+        lambda: send_email(
+            to=user.email, template="authenticator_changed", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 

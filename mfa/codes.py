@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
+from accounts.languages import recipient_language
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
 from core.limits import again_words, limit
@@ -42,10 +44,14 @@ def attempt_key(attempt: str) -> str:
     return salted_hmac("mfa.codes.attempt_key", attempt, algorithm="sha256").hexdigest()
 
 
-def code_message(code: str) -> str:
-    # The last line lets browsers offer the code to the page that asked for it (WebOTP).
+def code_message(code: str, language: str = "") -> str:
+    """The text with the code, in `language` (the member's; blank: this request's)."""
+    with translation.override(recipient_language(language=language)):
+        words = _("Your Backstage code is %(code)s.") % {"code": code}
+    # The last line lets browsers offer the code to the page that asked for it (WebOTP);
+    # it is never translated.
     domain = urlsplit(settings.SITE_URL).hostname
-    return f"Your Backstage code is {code}.\n\n@{domain} #{code}"
+    return f"{words}\n\n@{domain} #{code}"
 
 
 # An admin's Remove user phone deletes the device: a request that looked it up just before
@@ -107,7 +113,7 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
             ]
         )
     try:
-        sms_send(user=user, to=to, body=code_message(code), ip=ip)
+        sms_send(user=user, to=to, body=code_message(code, user.language), ip=ip)
     except (SmsNotAllowed, SmsDeliveryError):
         # Nothing went out, or nothing was delivered: no cooldown, so that they can correct
         # the number at once (the send limits count failed sends too).

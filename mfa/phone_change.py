@@ -64,7 +64,10 @@ def phone_change_confirm(
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="phone_changed", context=context),
+        lambda: send_email(
+            to=user.email, template="phone_changed", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
     return device

@@ -75,7 +75,10 @@ def _email(user: User, template: str, **context) -> None:
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template=template, context=context), robust=True
+        lambda: send_email(
+            to=user.email, template=template, context=context,
+            language=user.language,
+        ), robust=True
     )
 
 

@@ -1,6 +1,8 @@
 """The Members page's forms: what is accepted, and the words of each error (STYLE habit 9)."""
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.form_fields import EmailAddressField
 from organizations.models import Membership
@@ -43,6 +45,15 @@ class InviteForm(forms.Form):
         choices=Membership.Role.choices,
         initial=Membership.Role.MEMBER,
         error_messages=ROLE_ERRORS,
+    )
+    # The invitation email's language; the view starts it at the admin's own, which
+    # invitation_create also takes when none is sent.
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the invitation email."),
+        error_messages={"invalid_choice": _("Choose the language of the invitation.")},
     )
 
     def clean_email(self):

@@ -20,6 +20,7 @@ from accounts.invitations import (
     invitation_resend,
     invitation_revoke,
 )
+from accounts.languages import recipient_language
 from accounts.models import Invitation
 from core.http import client_of
 from mfa.models import SmsDevice
@@ -127,7 +128,7 @@ def members(request, slug):
         "page": page,
         "search_form": search_form,
         "search": search,
-        "invite_form": InviteForm(),
+        "invite_form": InviteForm(initial={"language": recipient_language(request.user)}),
         "role_choices": Membership.Role.choices,
         "invitations": invitations,
         "now": timezone.now(),
@@ -144,6 +145,7 @@ def member_invite(request, slug):
             invitation = invitation_create(
                 email=form.cleaned_data["email"], organization=organization,
                 role=form.cleaned_data["role"], invited_by=request.user, **client_of(request),
+                language=form.cleaned_data["language"],
             )
         except InvitationError as error:
             form.add_error("email", error.message)

@@ -115,7 +115,10 @@ def member_phone_reset(
     # mail server that is down must not undo the reset of a phone that may be in the wrong
     # hands (robust: the failure is logged).
     transaction.on_commit(
-        lambda: send_email(to=member.email, template="phone_reset", context=context),
+        lambda: send_email(
+            to=member.email, template="phone_reset", context=context,
+            language=member.language,
+        ),
         robust=True,
     )
 
