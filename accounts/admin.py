@@ -106,23 +106,23 @@ class UserAdmin(admin.ModelAdmin):
     def has_sessions_end_permission(self, request):
         return request.user.is_staff and self.has_change_permission(request)
 
-    @admin.display(description="Phone", ordering="has_phone")
+    @admin.display(description=_("Phone"), ordering="has_phone")
     def phone_status(self, user):
         return "Phone set" if user.has_phone else "No phone"
 
-    @admin.display(description="Phone")
+    @admin.display(description=_("Phone"))
     def phone(self, user):
         device = SmsDevice.objects.on_file().filter(user=user).first()
         if device is None:
             return "No phone"
         return str(device.number)
 
-    @admin.display(description="Recovery codes left")
+    @admin.display(description=_("Recovery codes left"))
     def recovery_codes(self, user):
         # How many, never the codes (only their hashes are kept).
         return recovery_codes_left(user)
 
-    @admin.display(description="Password")
+    @admin.display(description=_("Password"))
     def password_status(self, user):
         if user.password_locked_at is None:
             return "Works"
@@ -132,11 +132,11 @@ class UserAdmin(admin.ModelAdmin):
             "of the list) or a new password through Forgot password? makes it work again."
         )
 
-    @admin.display(description="Remembered browsers")
+    @admin.display(description=_("Remembered browsers"))
     def remembered_browsers(self, user):
         return remembered_browsers_count(user=user)
 
-    @admin.display(description="Organizations")
+    @admin.display(description=_("Organizations"))
     def organizations(self, user):
         memberships = user.memberships.select_related("organization").order_by(
             "organization__name"
@@ -146,7 +146,7 @@ class UserAdmin(admin.ModelAdmin):
             ((m.organization.name, m.get_role_display()) for m in memberships),
         ) or "—"
 
-    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
     def remove_user_phone(self, request, queryset):
         response = action_confirm(
             self, request, queryset, title="Remove user phone",
@@ -157,7 +157,7 @@ class UserAdmin(admin.ModelAdmin):
             phones_reset(self, request, list(queryset))
         return response
 
-    @admin.action(description="End all sessions", permissions=["sessions_end"])
+    @admin.action(description=_("End all sessions"), permissions=["sessions_end"])
     def end_all_sessions(self, request, queryset):
         response = action_confirm(
             self, request, queryset, title="End all sessions",
@@ -176,7 +176,7 @@ class UserAdmin(admin.ModelAdmin):
             )
         return response
 
-    @admin.action(description="Unlock password", permissions=["change"])
+    @admin.action(description=_("Unlock password"), permissions=["change"])
     def unlock_password(self, request, queryset):
         # For a member who cannot get at their email: the password they know works again.
         unlocked = [
@@ -235,7 +235,7 @@ class InvitationAdmin(admin.ModelAdmin):
     fields = ["email", "organization", "role", "invited_by", "created_at", "expires_at",
               "accepted_at", "revoked_at"]
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state(self, invitation):
         return invitation.state.capitalize()
 
@@ -277,13 +277,13 @@ class InvitationAdmin(admin.ModelAdmin):
                 return redirect("admin:accounts_invitation_changelist")
         return TemplateResponse(request, "admin/accounts/invitation/invite.html", {
             **self.admin_site.each_context(request),
-            "title": "Invite someone",
+            "title": _("Invite someone"),
             "form": form,
             "opts": self.model._meta,
             **(extra_context or {}),
         })
 
-    @admin.action(description="Resend invitation", permissions=["resend"])
+    @admin.action(description=_("Resend invitation"), permissions=["resend"])
     def resend_invitation(self, request, queryset):
         for invitation in queryset.select_related("organization", "invited_by"):
             try:
@@ -296,7 +296,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 self.message_user(request, f"We've sent a new invitation to {invitation.email}.",
                                   messages.SUCCESS)
 
-    @admin.action(description="Revoke invitation", permissions=["resend"])
+    @admin.action(description=_("Revoke invitation"), permissions=["resend"])
     def revoke_invitation(self, request, queryset):
         for invitation in queryset:
             try:

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
@@ -46,21 +47,21 @@ class InvitationError(ApplicationError):
 # "used" and "account_exists" state only the fact: whether to sign in next depends on who
 # reads it (an admin, a signed-in or a signed-out visitor), so invitation_problem.html says it.
 ERRORS = {
-    "invalid": "This invitation link isn't valid. Check that you copied the whole link, "
-    "or ask your admin to send a new invitation.",
-    "expired": "This invitation has expired. Ask your organization admin to send a new one.",
-    "used": "This invitation has already been used.",
-    "revoked": "This invitation has been withdrawn. Ask your organization admin if you "
-    "still need access.",
-    "account_exists": "An account with this email already exists.",
-    "other_account": "This invitation is for another account.",
-    "already_member": "{email} is already a member of {organization}.",
-    "invalid_email": "Enter a valid email address.",
-    "invalid_role": "Choose a role: admin or member.",
-    "limit_address": "{email} has been sent {most} invitations from {organization} in the "
-    "last {window}. You can send another {again}.",
-    "limit_organization": "{organization} has sent {most} invitations in the last {window}. "
-    "Try again {again}.",
+    "invalid": _("This invitation link isn't valid. Check that you copied the whole link, "
+    "or ask your admin to send a new invitation."),
+    "expired": _("This invitation has expired. Ask your organization admin to send a new one."),
+    "used": _("This invitation has already been used."),
+    "revoked": _("This invitation has been withdrawn. Ask your organization admin if you "
+    "still need access."),
+    "account_exists": _("An account with this email already exists."),
+    "other_account": _("This invitation is for another account."),
+    "already_member": _("{email} is already a member of {organization}."),
+    "invalid_email": _("Enter a valid email address."),
+    "invalid_role": _("Choose a role: admin or member."),
+    "limit_address": _("{email} has been sent {most} invitations from {organization} in the "
+    "last {window}. You can send another {again}."),
+    "limit_organization": _("{organization} has sent {most} invitations in the last {window}. "
+    "Try again {again}."),
 }
 
 

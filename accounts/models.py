@@ -64,7 +64,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
     is_staff = models.BooleanField(
-        default=False, help_text="Support staff: may use Django admin."
+        default=False, help_text=_("Support staff: may use Django admin.")
     )
     is_active = models.BooleanField(default=True)
     # Blank: the browser's (accounts.languages). Pages, emails and text messages use it.
@@ -81,8 +81,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     password_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     password_locked_at = models.DateTimeField(
         null=True, blank=True, editable=False,
-        help_text="Set after too many wrong passwords in a row: the password does not work "
-        "until the member resets it by email or support unlocks it.",
+        help_text=_("Set after too many wrong passwords in a row: the password does not work "
+        "until the member resets it by email or support unlocks it."),
     )
 
     objects = UserManager()
@@ -189,32 +189,32 @@ class SecurityEvent(models.Model):
     """An append-only audit record: who did what to whom, when, from where."""
 
     class Kind(models.TextChoices):
-        INVITATION_SENT = "invitation.sent", "Invitation sent"
-        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
-        ACCOUNT_CREATED = "account.created", "Account created"
-        MEMBERSHIP_ADDED = "membership.added", "Membership added"
-        SIGNIN_SUCCEEDED = "signin.succeeded", "Signed in"
-        SIGNIN_LOCKED = "signin.locked", "Sign-in locked out"
-        PASSWORD_LOCKED = "account.password_locked", "Password locked"
-        PASSWORD_UNLOCKED = "account.password_unlocked", "Password unlocked"
-        CODE_FAILED = "mfa.code_failed", "Wrong code"
-        PHONE_SET = "mfa.phone_set", "Phone set"
-        PHONE_CHANGED = "mfa.phone_changed", "Phone changed"
-        PHONE_REMOVED = "mfa.phone_removed", "Phone removed"
-        AUTHENTICATOR_SET = "mfa.authenticator_set", "Authenticator app set"
-        AUTHENTICATOR_REMOVED = "mfa.authenticator_removed", "Authenticator app removed"
-        RECOVERY_CODES_CREATED = "mfa.recovery_codes_created", "Recovery codes created"
-        RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
-        SMS_FALLBACK_OFF = "mfa.sms_fallback_off", "Text message fallback turned off"
-        SMS_FALLBACK_ON = "mfa.sms_fallback_on", "Text message fallback turned on"
-        BROWSER_REMEMBERED = "mfa.browser_remembered", "Browser remembered"
-        BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
-        PASSWORD_CHANGED = "account.password_changed", "Password changed"
-        SESSIONS_ENDED = "account.sessions_ended", "All sessions ended"
-        ROLE_CHANGED = "membership.role_changed", "Role changed"
-        MEMBER_REMOVED = "membership.removed", "Member removed"
-        SSO_SIGNIN = "sso.signin", "Signed in with enterprise login"
-        SSO_REFUSED = "sso.refused", "Enterprise login refused"
+        INVITATION_SENT = "invitation.sent", _("Invitation sent")
+        INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+        ACCOUNT_CREATED = "account.created", _("Account created")
+        MEMBERSHIP_ADDED = "membership.added", _("Membership added")
+        SIGNIN_SUCCEEDED = "signin.succeeded", _("Signed in")
+        SIGNIN_LOCKED = "signin.locked", _("Sign-in locked out")
+        PASSWORD_LOCKED = "account.password_locked", _("Password locked")
+        PASSWORD_UNLOCKED = "account.password_unlocked", _("Password unlocked")
+        CODE_FAILED = "mfa.code_failed", _("Wrong code")
+        PHONE_SET = "mfa.phone_set", _("Phone set")
+        PHONE_CHANGED = "mfa.phone_changed", _("Phone changed")
+        PHONE_REMOVED = "mfa.phone_removed", _("Phone removed")
+        AUTHENTICATOR_SET = "mfa.authenticator_set", _("Authenticator app set")
+        AUTHENTICATOR_REMOVED = "mfa.authenticator_removed", _("Authenticator app removed")
+        RECOVERY_CODES_CREATED = "mfa.recovery_codes_created", _("Recovery codes created")
+        RECOVERY_CODE_USED = "mfa.recovery_code_used", _("Recovery code used")
+        SMS_FALLBACK_OFF = "mfa.sms_fallback_off", _("Text message fallback turned off")
+        SMS_FALLBACK_ON = "mfa.sms_fallback_on", _("Text message fallback turned on")
+        BROWSER_REMEMBERED = "mfa.browser_remembered", _("Browser remembered")
+        BROWSER_FORGOTTEN = "mfa.browser_forgotten", _("Browser forgotten")
+        PASSWORD_CHANGED = "account.password_changed", _("Password changed")
+        SESSIONS_ENDED = "account.sessions_ended", _("All sessions ended")
+        ROLE_CHANGED = "membership.role_changed", _("Role changed")
+        MEMBER_REMOVED = "membership.removed", _("Member removed")
+        SSO_SIGNIN = "sso.signin", _("Signed in with enterprise login")
+        SSO_REFUSED = "sso.refused", _("Enterprise login refused")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import send_email
 from accounts.models import PasswordResetRequest, User, normalize_email
@@ -35,10 +36,10 @@ class PasswordResetError(ApplicationError):
 
 
 ERRORS = {
-    "invalid": "This password reset link can't be used. A link works once and for one "
-    "hour, and signing in meanwhile also ends it. Ask for a new link.",
-    "sso": "Your organization signs you in with Enterprise login, so there is no Backstage "
-    "password to reset. Use Enterprise login on the sign-in page.",
+    "invalid": _("This password reset link can't be used. A link works once and for one "
+    "hour, and signing in meanwhile also ends it. Ask for a new link."),
+    "sso": _("Your organization signs you in with Enterprise login, so there is no Backstage "
+    "password to reset. Use Enterprise login on the sign-in page."),
 }
 
 

@@ -11,7 +11,8 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -99,7 +100,8 @@ def language_change(request):
     # The confirmation is already in the new language; blank is the browser's, which the
     # next request picks from Accept-Language.
     with translation.override(language or translation.get_language_from_request(request)):
-        messages.success(request, _("Your language has been saved."))
+        # gettext, not the lazy _: the message is worded now, in the new language.
+        messages.success(request, gettext("Your language has been saved."))
     response = redirect("accounts:settings")
     # Signed out again, the sign-in pages stay in the chosen language (set_language's cookie).
     if language:
@@ -127,7 +129,7 @@ def password_change(request):
     )
     messages.success(
         request,
-        "Your password has been changed. You were signed out on every other browser.",
+        _("Your password has been changed. You were signed out on every other browser."),
     )
     return redirect("accounts:settings")
 
@@ -137,7 +139,7 @@ def remembered_browser_forget(request, browser_id: int):
     # Only the member's own rows: anybody else's id answers exactly like a missing one.
     if not remembered_browser_revoke(user=request.user, browser_id=browser_id, request=request):
         raise Http404
-    messages.success(request, "Browser forgotten. It will need a code at its next sign-in.")
+    messages.success(request, _("Browser forgotten. It will need a code at its next sign-in."))
     return redirect("accounts:settings")
 
 
@@ -145,7 +147,7 @@ def remembered_browser_forget(request, browser_id: int):
 def remembered_browsers_forget_all(request):
     remembered_browsers_revoke(user=request.user, request=request)
     messages.success(
-        request, "All browsers forgotten. Each will need a code at its next sign-in."
+        request, _("All browsers forgotten. Each will need a code at its next sign-in.")
     )
     return redirect("accounts:settings")
 
@@ -154,5 +156,5 @@ def remembered_browsers_forget_all(request):
 @reauthentication_required
 def other_sessions_end(request):
     user_other_sessions_end(user=request.user, request=request)
-    messages.success(request, "You're signed out of all other sessions.")
+    messages.success(request, _("You're signed out of all other sessions."))
     return redirect("accounts:settings")

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
@@ -56,7 +57,7 @@ def code_message(code: str, language: str = "") -> str:
 
 # An admin's Remove user phone deletes the device: a request that looked it up just before
 # finds it gone and says so, rather than failing.
-PHONE_REMOVED = "Your phone was removed from your account. Sign in again to set a new one."
+PHONE_REMOVED = _("Your phone was removed from your account. Sign in again to set a new one.")
 
 
 def _locked(device: SmsDevice) -> SmsDevice:
@@ -86,7 +87,10 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
         wait = seconds_until_resend(device)
         if wait:
             raise CodeError(
-                f"A code was just sent. You can ask for another in {wait} seconds.",
+                ngettext(
+                    "A code was just sent. You can ask for another in %(wait)d second.",
+                    "A code was just sent. You can ask for another in %(wait)d seconds.", wait,
+                ) % {"wait": wait},
                 code="cooldown",
             )
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -146,8 +150,8 @@ def code_delivery_failure(device: SmsDevice) -> str:
 def _wrong_codes_limit_error() -> CodeError:
     window = limit("SMS_CODE_FAILURES_PER_USER").window
     return CodeError(
-        "Too many wrong codes were entered for your account. For your security, codes "
-        f"are paused: try again {again_words(window)}.",
+        _("Too many wrong codes were entered for your account. For your security, codes "
+          "are paused: try again %(again)s.") % {"again": again_words(window)},
         code="limit",
     )
 
@@ -193,7 +197,11 @@ def code_verify(
     if verdict == "throttled":
         wait = int((until - timezone.now()).total_seconds()) + 1
         raise CodeError(
-            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
+            ngettext(
+                "Too many wrong codes. Wait %(wait)d second, then try again.",
+                "Too many wrong codes. Wait %(wait)d seconds, then try again.", wait,
+            ) % {"wait": wait},
+            code="throttled",
         )
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
@@ -203,8 +211,8 @@ def code_verify(
         subject=device.user,
     )
     if verdict == "no_code" or (verdict == "wrong" and locked.token is None):
-        raise CodeError("This code can no longer be used. Ask for a new code.", code="no_code")
+        raise CodeError(_("This code can no longer be used. Ask for a new code."), code="no_code")
     if verdict == "expired":
-        raise CodeError("This code has expired. Ask for a new code.", code="expired")
+        raise CodeError(_("This code has expired. Ask for a new code."), code="expired")
     # Wrong, or typed into an attempt that the current code was not sent for.
-    raise CodeError("That code isn't right. Check the text message and try again.", code="wrong")
+    raise CodeError(_("That code isn't right. Check the text message and try again."), code="wrong")

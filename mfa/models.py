@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import (
     CooldownMixin,
     Device,
@@ -56,19 +57,19 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     number = PhoneNumberField(blank=True)
     pending_number = PhoneNumberField(blank=True)
     code_failures = models.PositiveSmallIntegerField(
-        default=0, help_text="Wrong tries against the current code."
+        default=0, help_text=_("Wrong tries against the current code.")
     )
     # Off: sign-ins never send a code to this phone while the member has a strong factor
     # (mfa.factors.sms_signin_allowed); the number stays on file for an admin's reset.
     sms_fallback = models.BooleanField(
         default=True,
-        help_text="Whether a sign-in may use a text message instead of a stronger factor.",
+        help_text=_("Whether a sign-in may use a text message instead of a stronger factor."),
     )
     # Which sign-in attempt (or phone change) the current code was sent for, as a keyed
     # hash (mfa.codes.attempt_key), and its wrong codes so far, across its resends.
     attempt_key = models.CharField(max_length=64, blank=True, editable=False)
     attempt_failures = models.PositiveSmallIntegerField(
-        default=0, help_text="Wrong tries of the sign-in attempt that the current code is for."
+        default=0, help_text=_("Wrong tries of the sign-in attempt that the current code is for.")
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -253,10 +254,10 @@ class SmsMessage(models.Model):
     """Every SMS we tried to send: to whom, what came of it. Never the text (it holds a code)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     # The statuses a delivery report may move a sent message from (mfa.webhooks): only
     # forward, so a late or replayed report never undoes a later one. Failed is last:

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
@@ -35,16 +37,16 @@ class MemberError(ApplicationError):
 
 
 ERRORS = {
-    "own_phone": "You can't remove your own phone. Ask another admin of your organization "
-    "to do it.",
-    "no_phone": "{name} has no phone to remove.",
-    "last_admin": "{organization} must keep at least one admin. Make someone else an admin "
-    "first.",
-    "invalid_role": "Choose a role: admin or member.",
-    "already_member": "{name} is already a member of {organization}.",
-    "not_member": "This person is no longer a member of the organization.",
-    "support_account": "{name} has a Backstage Support account: only Backstage Support can "
-    "remove its phone or remove it from an organization.",
+    "own_phone": _("You can't remove your own phone. Ask another admin of your organization "
+    "to do it."),
+    "no_phone": _("{name} has no phone to remove."),
+    "last_admin": _("{organization} must keep at least one admin. Make someone else an admin "
+    "first."),
+    "invalid_role": _("Choose a role: admin or member."),
+    "already_member": _("{name} is already a member of {organization}."),
+    "not_member": _("This person is no longer a member of the organization."),
+    "support_account": _("{name} has a Backstage Support account: only Backstage Support can "
+    "remove its phone or remove it from an organization."),
 }
 
 
@@ -315,12 +317,12 @@ def activity_events(organization: Organization) -> QuerySet[SecurityEvent]:
 
 ROLE_WORDS = dict(Membership.Role.choices)
 METHOD_WORDS = {
-    "password": "with the password",
-    "sms": "with the password and a code",
-    "totp": "with the password and an authenticator app",
-    "recovery": "with the password and a recovery code",
-    "remembered": "with the password, on a remembered browser",
-    "sso": "with enterprise login",
+    "password": _("with the password"),
+    "sms": _("with the password and a code"),
+    "totp": _("with the password and an authenticator app"),
+    "recovery": _("with the password and a recovery code"),
+    "remembered": _("with the password, on a remembered browser"),
+    "sso": _("with enterprise login"),
 }
 
 
@@ -335,18 +337,20 @@ def event_summary(event: SecurityEvent) -> str:
     if previous in ROLE_WORDS and role in ROLE_WORDS:
         words.append(f"{ROLE_WORDS[previous]} → {ROLE_WORDS[role]}")
     elif role in ROLE_WORDS:
-        words.append(f"as {ROLE_WORDS[role].lower()}")
+        words.append(_("as %(role)s") % {"role": str(ROLE_WORDS[role]).lower()})
     if detail.get("method") in METHOD_WORDS:
-        words.append(METHOD_WORDS[detail["method"]])
+        words.append(str(METHOD_WORDS[detail["method"]]))
     if detail.get("resent"):
-        words.append("sent again")
+        words.append(str(_("sent again")))
     if detail.get("number_ending"):
-        words.append(f"number ending in {detail['number_ending']}")
+        words.append(_("number ending in %(digits)s") % {"digits": detail["number_ending"]})
     if detail.get("factor") == "recovery":
-        words.append("a recovery code")
+        words.append(str(_("a recovery code")))
     if isinstance(detail.get("codes_left"), int):
         left = detail["codes_left"]
-        words.append(f"{left} recovery code{'' if left == 1 else 's'} left")
+        words.append(ngettext(
+            "%(left)d recovery code left", "%(left)d recovery codes left", left
+        ) % {"left": left})
     if detail.get("recovery_codes_removed"):
-        words.append("recovery codes removed")
+        words.append(str(_("recovery codes removed")))
     return ", ".join(words)
