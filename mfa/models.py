@@ -78,7 +78,7 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     objects = DeviceManager.from_queryset(SmsDeviceQuerySet)()
 
     class Meta:
-        verbose_name = "SMS device"
+        verbose_name = _("SMS device")
         constraints = [
             models.UniqueConstraint(fields=["user"], name="one_sms_device_per_user"),
         ]
@@ -172,8 +172,8 @@ class RecoveryCodeDevice(Device):
     objects = DeviceManager()
 
     class Meta:
-        verbose_name = "recovery codes"
-        verbose_name_plural = "recovery codes"
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
         constraints = [
             models.UniqueConstraint(fields=["user"], name="one_recovery_code_device_per_user"),
         ]
@@ -284,7 +284,7 @@ class SmsMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = "SMS message"
+        verbose_name = _("SMS message")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["to", "created_at"]),
@@ -309,7 +309,7 @@ class SmsLimitKey(models.Model):
     key = models.CharField(max_length=80, unique=True)
 
     class Meta:
-        verbose_name = "SMS limit key"
+        verbose_name = _("SMS limit key")
 
     def __str__(self):
         return self.key

@@ -19,6 +19,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
 
     def __str__(self):
@@ -40,6 +42,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org"),
         ]
@@ -60,6 +64,8 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=60)
 
     class Meta:
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="workspace_slug_per_org"),
@@ -78,6 +84,8 @@ class EmailDomain(models.Model):
     domain = models.CharField(max_length=253, unique=True)
 
     class Meta:
+        verbose_name = _("email domain")
+        verbose_name_plural = _("email domains")
         ordering = ["domain"]
 
     def __str__(self):
@@ -125,7 +133,7 @@ class EnterpriseLogin(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "enterprise login"
+        verbose_name = _("enterprise login")
 
     def __str__(self):
         return f"Enterprise login of {self.organization}"
