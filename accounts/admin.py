@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from accounts.form_fields import EmailAddressField
 from accounts.invitations import (
@@ -28,10 +29,11 @@ from accounts.invitations import (
 from accounts.languages import recipient_language
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.password_lock import password_unlock
-from accounts.services import user_sessions_end
+from accounts.services import user_email_change, user_sessions_end
 from core.admin import ReadOnlyAdmin, action_confirm
 from core.http import client_of
 from mfa.models import SmsDevice
+from mfa.passkeys import passkeys_list
 from mfa.recovery import recovery_codes_left
 from mfa.trust import remembered_browsers_count
 from organizations.models import Membership, Organization
@@ -69,14 +71,15 @@ class UserAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["email", "full_name"]}),
-        ("Second factor", {"fields": ["phone", "recovery_codes", "remembered_browsers"]}),
+        ("Second factor", {"fields": ["phone", "passkeys", "recovery_codes",
+                                      "remembered_browsers"]}),
         ("Organizations", {"fields": ["organizations"]}),
         ("Access", {"fields": ["is_active", "password_status", "is_staff", "is_superuser",
                                "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["phone", "recovery_codes", "remembered_browsers", "organizations",
-                       "password_status",
+    readonly_fields = ["phone", "passkeys", "recovery_codes", "remembered_browsers",
+                       "organizations", "password_status",
                        "last_login", "date_joined"]
 
     def get_queryset(self, request):
@@ -100,6 +103,17 @@ class UserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # accounts come from invitations (Invitations → Add)
 
+    def save_model(self, request, obj, form, change):
+        # A new email goes through user_email_change, which records it and tells both
+        # addresses; the rest of the form is saved as usual (deactivating an account ends
+        # its sessions wherever it is saved: accounts.deactivation).
+        email = obj.email
+        if change and "email" in form.changed_data:
+            obj.email = form.initial["email"]
+        super().save_model(request, obj, form, change)
+        if email != obj.email:
+            user_email_change(user=obj, email=email, actor=request.user, request=request)
+
     def has_phone_reset_permission(self, request):
         return phone_reset_permitted(request)
 
@@ -116,6 +130,17 @@ class UserAdmin(admin.ModelAdmin):
         if device is None:
             return "No phone"
         return str(device.number)
+
+    @admin.display(description=_("Passkeys"))
+    def passkeys(self, user):
+        return format_html_join(
+            "", _("<div>{} (added {}, last used {})</div>"),
+            (
+                (device.name, f"{device.created_at:%Y-%m-%d}",
+                 f"{device.last_used_at:%Y-%m-%d}" if device.last_used_at else _("never"))
+                for device in passkeys_list(user)
+            ),
+        ) or _("None")
 
     @admin.display(description=_("Recovery codes left"))
     def recovery_codes(self, user):
@@ -324,3 +349,10 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     fields = ["created_at", "kind", "actor", "subject", "organization", "ip_address",
               "user_agent", "detail"]
+
+
+# The email tasks' arguments hold the raw tokens of reset and invitation links (only their
+# hashes are kept anywhere else), and django-tasks-db's own admin would show them to anyone
+# with admin access: support staff have no use for the queue, so it is not in admin.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

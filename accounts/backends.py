@@ -1,6 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.models import normalize_email
+from accounts.models import User, normalize_email
 from accounts.password_lock import password_failure_record, password_locked, password_success_record
 from core.http import client_of
 
@@ -25,3 +25,15 @@ class EmailBackend(ModelBackend):
         # A locked password is refused after it was checked, as an inactive account is, so
         # that a locked account takes as long to answer as any other.
         return super().user_can_authenticate(user) and not password_locked(user)
+
+    def get_user(self, user_id):
+        # The lock is on the password, not on the account: a session that a passkey (both
+        # factors) or enterprise login started stays signed in while the password is locked,
+        # as Django's own check of each request would otherwise sign it out at once. An
+        # inactive account is still nobody's.
+        user = User._default_manager.filter(pk=user_id).first()
+        return user if user is not None and super().user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id):
+        user = await User._default_manager.filter(pk=user_id).afirst()
+        return user if user is not None and super().user_can_authenticate(user) else None

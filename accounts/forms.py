@@ -12,7 +12,8 @@ from organizations.sso import enterprise_login_mandatory
 class SignInForm(forms.Form):
     email = EmailAddressField(
         label=_("Email"),
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        # "webauthn": the browser may offer the member's passkeys as they type (passkeys.js).
+        widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
     )
     password = forms.CharField(

@@ -84,6 +84,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Set after too many wrong passwords in a row: the password does not work "
         "until the member resets it by email or support unlocks it."),
     )
+    # Sessions signed in before this moment other than through enterprise login are over
+    # (accounts.services.user_sessions_end with keep_enterprise_login; read by
+    # accounts.session_lifetime and accounts.signin): set when the person's organization
+    # makes enterprise login mandatory.
+    password_sessions_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -207,6 +212,9 @@ class SecurityEvent(models.Model):
         PHONE_REMOVED = "mfa.phone_removed", _("Phone removed")
         AUTHENTICATOR_SET = "mfa.authenticator_set", _("Authenticator app set")
         AUTHENTICATOR_REMOVED = "mfa.authenticator_removed", _("Authenticator app removed")
+        PASSKEY_ADDED = "mfa.passkey_added", _("Passkey added")
+        PASSKEY_REMOVED = "mfa.passkey_removed", _("Passkey removed")
+        PASSKEY_FAILED = "mfa.passkey_failed", _("Passkey refused")
         RECOVERY_CODES_CREATED = "mfa.recovery_codes_created", _("Recovery codes created")
         RECOVERY_CODE_USED = "mfa.recovery_code_used", _("Recovery code used")
         SMS_FALLBACK_OFF = "mfa.sms_fallback_off", _("Text message fallback turned off")
@@ -215,6 +223,7 @@ class SecurityEvent(models.Model):
         BROWSER_FORGOTTEN = "mfa.browser_forgotten", _("Browser forgotten")
         PASSWORD_CHANGED = "account.password_changed", _("Password changed")
         SESSIONS_ENDED = "account.sessions_ended", _("All sessions ended")
+        EMAIL_CHANGED = "account.email_changed", _("Email changed")
         ROLE_CHANGED = "membership.role_changed", _("Role changed")
         MEMBER_REMOVED = "membership.removed", _("Member removed")
         SSO_SIGNIN = "sso.signin", _("Signed in with enterprise login")

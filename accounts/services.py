@@ -19,22 +19,39 @@ from mfa.trust import remembered_browsers_forget
 
 
 def user_sessions_end(
-    *, user: User, request: HttpRequest | None = None, keep_current: bool = False, actor=None
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    keep_current: bool = False,
+    keep_enterprise_login: bool = False,
+    actor=None,
+    **detail,
 ) -> None:
     """End every session of `user` at once, without scanning the session table.
 
     The security stamp is mixed into the session auth hash (User._get_session_auth_hash),
     so a new stamp makes every stored session, and every half-finished sign-in, stale.
     With `keep_current`, the session of `request` (the user's own) is carried over.
+
+    With `keep_enterprise_login` only the sessions signed in some other way end (password,
+    code, remembered browser) and half-finished sign-ins: the stamp stays and the moment is
+    noted instead (User.password_sessions_ended_at), which accounts.session_lifetime and
+    accounts.signin read with the user they load anyway. `detail` goes to the security event.
     """
-    user.security_stamp = new_security_stamp()
-    user.save(update_fields=["security_stamp"])
+    if keep_enterprise_login:
+        user.password_sessions_ended_at = timezone.now()
+        user.save(update_fields=["password_sessions_ended_at"])
+        detail["enterprise_login_sessions_kept"] = True
+    else:
+        user.security_stamp = new_security_stamp()
+        user.save(update_fields=["security_stamp"])
     if keep_current and request is not None:
         update_session_auth_hash(request, user)
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     security_event_record(
-        kind=SecurityEvent.Kind.SESSIONS_ENDED, **client_of(request), actor=actor, subject=user
+        kind=SecurityEvent.Kind.SESSIONS_ENDED, **client_of(request), actor=actor, subject=user,
+        **detail,
     )
 
 
@@ -111,3 +128,34 @@ def user_other_sessions_end(*, user: User, request: HttpRequest) -> None:
         ),
         robust=True,
     )
+
+
+def user_email_change(*, user: User, email: str, actor: User, request: HttpRequest) -> None:
+    """Support staff give `user` a new `email` (already validated, by Django admin's form).
+
+    Recorded, and both addresses are told: the old one in case the change is an attacker's
+    way of taking the account over, the new one so its owner knows it now signs in there.
+    """
+    old_email = User.objects.filter(pk=user.pk).values_list("email", flat=True).get()
+    user.email = email
+    user.save(update_fields=["email"])
+    if user.email == old_email:
+        return
+    security_event_record(
+        kind=SecurityEvent.Kind.EMAIL_CHANGED, **client_of(request), actor=actor, subject=user,
+        old_email=old_email, new_email=user.email,
+    )
+    context = {
+        "full_name": user.full_name,
+        "old_email": old_email,
+        "new_email": user.email,
+        "changed_at": timezone.now(),
+        "signin_url": settings.SITE_URL + reverse("accounts:signin"),
+    }
+    for to in (old_email, user.email):
+        transaction.on_commit(
+            lambda to=to: send_email(
+                to=to, template="email_changed", context=context, language=user.language,
+            ),
+            robust=True,
+        )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SecurityEvent
+from accounts.signin import METHOD_KEY, Method
 from core.limits import duration_words
 
 SIGNED_IN_AT_KEY = "signed_in_at"
@@ -31,6 +32,9 @@ IDLE_MESSAGE = _("You were signed out after {idle} without activity. Sign in aga
 TOO_OLD_MESSAGE = _("For your security, you are asked to sign in again every {age}.")
 IDP_ENDED_MESSAGE = _("Your organization's sign-in has expired. Sign in again to continue.")
 PHONE_REMOVED_MESSAGE = _("An administrator removed your phone: sign in and add a new one.")
+ENTERPRISE_LOGIN_NOW_MESSAGE = _(
+    "Your organization now signs you in with Enterprise login. Sign in again to continue."
+)
 
 
 def session_lifetime_start(session, *, now: datetime | None = None) -> None:
@@ -98,6 +102,18 @@ def session_ended_elsewhere_reason(*, user_id, signed_in_at: int | None) -> str 
     return PHONE_REMOVED_MESSAGE if phone_removed.exists() else None
 
 
+def session_password_ended(session, user) -> bool:
+    """Whether this session was signed in other than through enterprise login before
+    `user`'s such sessions were ended (accounts.services.user_sessions_end with
+    keep_enterprise_login). No query: `user` is the one the request has loaded."""
+    ended_at = user.password_sessions_ended_at
+    if ended_at is None or session.get(METHOD_KEY) == Method.SSO:
+        return False
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    # The same second counts as before: a password sign-in after it is refused anyway.
+    return signed_in_at is None or signed_in_at <= int(ended_at.timestamp())
+
+
 class SessionLifetimeMiddleware:
     """Signs out a session past any of its limits, before the view runs.
 
@@ -114,7 +130,11 @@ class SessionLifetimeMiddleware:
         user_id = request.session.get(SESSION_KEY)
         signed_in_at = request.session.get(SIGNED_IN_AT_KEY)
         if request.user.is_authenticated:
-            ended = session_lifetime_check(request.session)
+            ended = (
+                ENTERPRISE_LOGIN_NOW_MESSAGE
+                if session_password_ended(request.session, request.user)
+                else session_lifetime_check(request.session)
+            )
             if ended:
                 logout(request)
                 messages.info(request, ended)

@@ -1,6 +1,7 @@
 """Personal settings (SPEC journey 7): the page, name, password, remembered browsers,
-sessions. The pages that change the phone, the authenticator app, the text-message fallback
-or the recovery codes are mfa's (mfa.settings_views).
+sessions. The pages that change the phone, the authenticator app, the passkeys, the
+text-message fallback or the recovery codes are mfa's (mfa.settings_views,
+mfa.passkey_views).
 
 Every view here needs a fully signed-in session: LoginRequiredMiddleware lets nobody else
 in, and a half-finished sign-in (password without the code) is not signed in.
@@ -29,6 +30,7 @@ from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
 from mfa.factors import strong_factor_set_up
 from mfa.models import SmsDevice
+from mfa.passkeys import passkeys_list
 from mfa.phone_change import phone_masked
 from mfa.recovery import RECOVERY_CODES_LOW, recovery_codes_left
 from mfa.trust import (
@@ -66,6 +68,7 @@ def _settings_page(request, *, name_form=None, password_form=None, language_form
             "phone": phone_masked(device.number if device else ""),
             "has_phone": device is not None,
             "authenticator": authenticator_device(user),
+            "passkeys": passkeys_list(user),
             # The text-message fallback can be turned off only with a strong factor.
             "fallback_choice": device is not None and strong_factor_set_up(user),
             "sms_fallback": device is None or device.sms_fallback,

@@ -1,11 +1,12 @@
 """The sign-in as stages, each with its state in the session.
 
 1. Password (accounts.views.signin): starts a *pending* sign-in.
-2. Second factor (mfa.views): enrollment of a phone, a code from the member's authenticator
-   app, or a code sent to their phone; skipped when MFA does not apply or a remembered
-   browser vouches for the member.
+2. Second factor (mfa.views, mfa.passkey_views): enrollment of a phone, the member's
+   passkey, a code from their authenticator app, a code sent to their phone or a recovery
+   code; skipped when MFA does not apply or a remembered browser vouches for the member.
 3. `signin_complete`: the one way anybody becomes signed in (password, SMS, authenticator
-   app, remembered browser or enterprise login all end here).
+   app, recovery code, passkey, remembered browser or enterprise login all end here; "Sign
+   in with a passkey" comes straight here, a passkey being both factors).
 
 Until step 3 nobody is authenticated, so LoginRequiredMiddleware keeps a half-signed-in
 session out of everything but the views marked `login_not_required`.
@@ -39,6 +40,8 @@ class Method(StrEnum):
     SMS = "sms"
     TOTP = "totp"  # a code from an authenticator app
     RECOVERY = "recovery"  # one of the member's recovery codes (mfa.recovery)
+    PASSKEY = "passkey"  # the password, then a passkey
+    PASSWORDLESS = "passwordless"  # a discoverable passkey with user verification: both factors
     REMEMBERED = "remembered"
     SSO = "sso"
 
@@ -80,6 +83,9 @@ def signin_pending(request: HttpRequest) -> tuple[User, PendingSignin] | None:
         user is None
         or timezone.now() - started > PENDING_VALID_FOR
         or not constant_time_compare(user.security_stamp, pending.stamp)
+        # Every pending sign-in started with the password (accounts.services.user_sessions_end).
+        or (user.password_sessions_ended_at is not None
+            and started <= user.password_sessions_ended_at)
     ):
         signin_pending_clear(request)
         return None
@@ -110,13 +116,14 @@ def signin_complete(request: HttpRequest, user: User, *, method: Method, organiz
     )
 
 
-# The sign-in methods that gave a second factor in the session itself.
-CODE_METHODS = (Method.SMS, Method.TOTP, Method.RECOVERY)
+# The sign-in methods that gave a second factor in the session itself: a code, or a
+# passkey (after the password, or alone: a passkey that verified the person is both factors).
+CODE_METHODS = (Method.SMS, Method.TOTP, Method.RECOVERY, Method.PASSKEY, Method.PASSWORDLESS)
 
 
 def session_has_second_factor(request: HttpRequest) -> bool:
     """Whether a second factor was given in this session: the sign-in's code (SMS, app or
-    recovery code), or a code entered since (second_factor_record).
+    recovery code) or passkey, or a code entered since (second_factor_record).
 
     A remembered browser is one factor plus the browser (README, SECURITY 18), and
     enterprise login's factors are the identity provider's, unknown here: neither counts.

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Emails are sent after the response by its worker (manage.py db_worker; accounts.emails).
+    "django_tasks_db",
     "django_otp",
     # Before mfa, whose admin replaces the one that this app registers (mfa.admin).
     "django_otp.plugins.otp_totp",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     # After SessionLifetimeMiddleware, which must read the session before request.user is
     # looked up: a signed-in member's stored language wins over the browser's.
     "accounts.languages.StoredLanguageMiddleware",
+    "backstage.no_store.NoStoreForMembersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # django-axes wants to be last so that it sees the outcome of every view.
@@ -167,6 +170,9 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # The __Host- prefix pins a cookie to this exact host over HTTPS; browsers drop it on plain HTTP.
 SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
 CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+# Flash messages in the session, not in a cookie of their own: "We've sent an invitation to
+# grace@example.com" must not sit in the browser in readable base64.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Limits --------------------------------------------------------------------
 # Every limit in one shape: at most "max" events within "window", read through
@@ -309,6 +315,16 @@ _email_backends = {
 _email_backends.update({mailer["BACKEND"]: mailer for mailer in list(_email_backends.values())})
 MAILERS = {"default": _email_backends.get(_email_backend, {"BACKEND": _email_backend})}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backstage <no-reply@backstage.local>")
+# Emails leave after the response: accounts.emails.send_email stores a task in the database
+# and django-tasks-db's worker (manage.py db_worker, beside the web server) sends it, so
+# that a page answers in the same time whether or not it emails anyone. A send that fails
+# is tried again after each of these delays, then stays in the database as a failed task
+# until `manage.py emails_retry`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+EMAIL_RETRY_DELAYS = [
+    timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+    timedelta(hours=12),
+]
 
 # Internationalization and static files -------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,5 +1,5 @@
-"""Django admin for support staff: SMS devices, authenticator apps, recovery codes and the
-log of text messages sent.
+"""Django admin for support staff: SMS devices, authenticator apps, passkeys, recovery codes
+and the log of text messages sent.
 
 All are looked at, not edited: a number is set only through a verified code, and removed
 only through member_phone_reset (the "Remove user phone" action), which also removes the
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.admin import ReadOnlyAdmin, action_confirm
-from mfa.models import RecoveryCodeDevice, SmsDevice, SmsMessage
+from mfa.models import PasskeyDevice, RecoveryCodeDevice, SmsDevice, SmsMessage
 from organizations.phone_reset_admin import (
     PHONE_RESET_EXPLANATION,
     PHONE_RESET_QUESTION,
@@ -108,3 +108,32 @@ class AuthenticatorAppAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "user__full_name"]
     fields = ["user", "name", "confirmed", "created_at", "last_used_at",
               "throttling_failure_count", "throttling_failure_timestamp"]
+
+
+@admin.register(PasskeyDevice)
+class PasskeyAdmin(ReadOnlyAdmin):
+    """A member's passkeys, looked at only: members add and remove them in personal settings."""
+
+    list_display = ["user", "name", "created_at", "last_used_at", "sign_count"]
+    list_filter = ["created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name", "name"]
+    # The public key and the ids are no secret, but of no use to support either.
+    fields = ["user", "name", "created_at", "last_used_at", "sign_count", "transports"]
+    actions = ["remove_user_phone"]
+
+    def has_phone_reset_permission(self, request):
+        return phone_reset_permitted(request)
+
+    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
+    def remove_user_phone(self, request, queryset):
+        queryset = queryset.select_related("user")
+        users = list({device.user for device in queryset})
+        response = action_confirm(
+            self, request, queryset, title="Remove user phone",
+            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
+            button="Remove user phone",
+        )
+        if response is None:
+            phones_reset(self, request, users)
+        return response

@@ -1,9 +1,8 @@
 """A member's second factors taken together: which are strong, whether a text message may
 still stand in for them at sign-in, and removing them all (an admin's reset).
 
-Strong factors resist phishing and SIM swaps better than SMS: the authenticator app today,
-passkeys once they exist (add them to strong_factor_set_up and second_factors_remove, and
-nothing else needs to change).
+Strong factors resist phishing and SIM swaps better than SMS: the authenticator app and
+passkeys (phishing can't take a passkey at all).
 """
 
 from dataclasses import dataclass
@@ -17,12 +16,13 @@ from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
 from mfa.authenticator import authenticator_set_up, authenticators_delete
-from mfa.models import RecoveryCode, SmsDevice
+from mfa.models import PasskeyDevice, RecoveryCode, SmsDevice
+from mfa.passkeys import passkey_set_up, passkeys_delete
 from mfa.recovery import recovery_codes_delete
 
 SMS_FALLBACK_OFF = (
-    _("You turned off codes by text message for signing in. Use your authenticator app or a "
-    "recovery code.")
+    _("You turned off codes by text message for signing in. Use your passkey, your "
+    "authenticator app or a recovery code.")
 )
 
 
@@ -31,35 +31,49 @@ class FactorError(ApplicationError):
 
 
 def strong_factor_set_up(user) -> bool:
-    """Whether `user` has a factor stronger than SMS: an authenticator app (or, later, a
-    passkey). The one answer to "may they turn the text-message fallback off?"."""
-    return authenticator_set_up(user)
+    """Whether `user` has a factor stronger than SMS: an authenticator app or a passkey.
+    The one answer to "may they turn the text-message fallback off?"."""
+    return authenticator_set_up(user) or passkey_set_up(user)
 
 
 @dataclass(frozen=True)
 class Alternatives:
-    """The other ways through a sign-in's code step that a member has."""
+    """The ways through a sign-in's second-factor step that a member has besides SMS."""
 
+    passkey: bool
     authenticator: bool
     recovery_codes: bool
 
+    @property
+    def strong_step(self) -> str | None:
+        """The sign-in step of the strongest factor: a passkey first (phishing can't take
+        it), then the app; None with neither (SMS, then)."""
+        if self.passkey:
+            return "mfa:passkey"
+        if self.authenticator:
+            return "mfa:authenticator"
+        return None
+
 
 def signin_alternatives(user) -> Alternatives:
-    """Whether `user` has an authenticator app and unused recovery codes, in one query (the
-    SMS code page links to both)."""
+    """Whether `user` has a passkey, an authenticator app and unused recovery codes, in one
+    query (every sign-in after the password asks, and each code page links to the others)."""
     row = (
         User.objects.filter(pk=user.pk)
         .annotate(
+            has_passkey=Exists(PasskeyDevice.objects.filter(user=OuterRef("pk"))),
             has_authenticator=Exists(
                 TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
             ),
             has_recovery_codes=Exists(RecoveryCode.objects.filter(device__user=OuterRef("pk"))),
         )
-        .values("has_authenticator", "has_recovery_codes")
+        .values("has_passkey", "has_authenticator", "has_recovery_codes")
         .first()
-    ) or {"has_authenticator": False, "has_recovery_codes": False}
+    ) or {"has_passkey": False, "has_authenticator": False, "has_recovery_codes": False}
     return Alternatives(
-        authenticator=row["has_authenticator"], recovery_codes=row["has_recovery_codes"]
+        passkey=row["has_passkey"],
+        authenticator=row["has_authenticator"],
+        recovery_codes=row["has_recovery_codes"],
     )
 
 
@@ -81,8 +95,8 @@ def sms_fallback_set(*, user: User, on: bool, ip: str | None, user_agent: str) -
         raise FactorError(_("Add a phone first."), code="no_phone")
     if not on and not strong_factor_set_up(user):
         raise FactorError(
-            _("Set up an authenticator app first: without text messages it is your way to "
-            "sign in."),
+            _("Set up an authenticator app first (or add a passkey): without text messages it "
+            "is your way to sign in."),
             code="no_strong_factor",
         )
     if phone.sms_fallback == on:
@@ -96,14 +110,15 @@ def sms_fallback_set(*, user: User, on: bool, ip: str | None, user_agent: str) -
 
 
 def second_factors_remove(*, user: User) -> dict[str, bool]:
-    """Delete every second factor of `user`: the phone, the authenticator app and the
-    recovery codes (passkeys, once they exist, here too). Call it inside the caller's
-    transaction, with the phone's row locked first (organizations.members.member_phone_reset).
+    """Delete every second factor of `user`: the phone, the authenticator app, the passkeys
+    and the recovery codes. Call it inside the caller's transaction, with the phone's row
+    locked first (organizations.members.member_phone_reset).
 
     Returns what was removed besides the phone, for the security event and the email.
     """
     SmsDevice.objects.filter(user=user).delete()
     return {
         "authenticator_removed": authenticators_delete(user=user),
+        "passkeys_removed": passkeys_delete(user=user) > 0,
         "recovery_codes_removed": recovery_codes_delete(user=user),
     }

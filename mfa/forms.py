@@ -200,3 +200,38 @@ class RecoveryCodeForm(forms.Form):
                 _("A recovery code is 10 letters and digits, like abcde-23456."), code="format"
             )
         return self.cleaned_data["code"]
+
+
+class PasskeyForm(forms.Form):
+    """What static/js/passkeys.js posts after the browser's passkey dialog: its answer."""
+
+    credential = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20_000)
+
+    error_messages = {
+        # A hidden field's error would show nowhere: this one goes to the top of the form.
+        "no_answer": _("Your browser didn't send a passkey. Press the button again."),
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("credential"):
+            raise forms.ValidationError(self.error_messages["no_answer"], code="no_answer")
+        return cleaned
+
+
+class PasskeySigninForm(PasskeyForm):
+    """The passkey at sign-in, after the password: the answer, and Remember me."""
+
+    remember = forms.BooleanField(label=lazy(remember_label, str)(), required=False)
+
+
+class PasskeyNameForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=64,
+        help_text=_("For you to tell your passkeys apart, such as the device that holds it."),
+        error_messages={
+            "required": _("Enter a name for this passkey."),
+            "max_length": _("Keep the name to 64 characters or fewer."),
+        },
+    )

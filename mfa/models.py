@@ -1,9 +1,10 @@
-"""The second factor's data: the SMS device, recovery codes, remembered browsers and the
-SMS log.
+"""The second factor's data: the SMS device, recovery codes, passkeys, remembered browsers
+and the SMS log.
 
 What "the member's phone" means lives here, once: SmsDevice.objects.on_file() (the verified
 number), .reachable() (where sign-in codes go) and .changing() (a number waiting for its
-code). Every rule about remembered browsers is in mfa.trust.
+code). Every rule about remembered browsers is in mfa.trust; every rule about passkeys
+(the WebAuthn ceremonies) is in mfa.passkeys.
 """
 
 import hmac
@@ -228,6 +229,32 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code of {self.device.user}"
+
+
+class PasskeyDevice(Device):
+    """One passkey (a WebAuthn credential) of a member; mfa.passkeys runs its ceremonies.
+
+    A django-otp device like the phone and the app, so that django_otp.login records it
+    as the session's second factor. `credential_id` and `user_handle` are base64url, as
+    the browser sends them; `public_key` is the COSE key that py_webauthn returned at
+    registration. Nothing here is secret: the private key never leaves the authenticator.
+    """
+
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()
+    # The authenticator's counter at the last use; many passkeys (synced ones) always say 0.
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    # The opaque id that the authenticator keeps for the account (never the email or pk):
+    # the same for all of one member's passkeys, so that a new one replaces an old one
+    # for this site on the same authenticator rather than sitting beside it.
+    user_handle = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("passkey")
+        ordering = ["created_at", "pk"]
 
 
 class RememberedBrowser(models.Model):

@@ -5,14 +5,9 @@ session, like a sign-in attempt), so that a code sent for a sign-in cannot confi
 and the other way round. Until that code is entered the number on file stays the phone.
 """
 
-from django.conf import settings
-from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
-from accounts.emails import send_email
 from mfa.codes import CodeError, code_send, code_verify
 from mfa.models import SmsDevice
 from mfa.services import phone_code_request, phone_confirm
@@ -44,10 +39,9 @@ def phone_change_confirm(
 ) -> SmsDevice:
     """With the right code for `attempt`, the waiting number becomes the member's phone.
 
-    phone_confirm forgets the member's remembered browsers and records the change; the
-    member is told by email, so that a change they did not make does not go unnoticed.
+    phone_confirm forgets the member's remembered browsers, records the change and tells the
+    member by email.
     """
-    first_phone = not device.confirmed
     device = code_verify(
         device=device, attempt=attempt, code=code, ip=ip, user_agent=user_agent
     )
@@ -56,19 +50,4 @@ def phone_change_confirm(
         # phone_change_start never sends one; refuse rather than confirm nothing.
         raise CodeError(_("This code can no longer be used. Start again."), code="no_change")
     device = phone_confirm(device=device, ip=ip, user_agent=user_agent)
-    user = device.user
-    context = {
-        "user": user,
-        "first_phone": first_phone,
-        "number_hint": str(device.number)[-2:],
-        "changed_at": timezone.now(),
-        "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
-    }
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="phone_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
     return device

@@ -1,6 +1,10 @@
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
+from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from mfa.codes import PHONE_REMOVED, CodeError, code_send
@@ -19,7 +23,10 @@ def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | Non
 def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsDevice:
     """After a verified code: the number it was sent to becomes the member's phone.
 
-    Raises CodeError ("removed") if an admin removed the phone since the code was checked."""
+    Every binding is emailed to the member, the first phone (at the first sign-in, or after
+    an admin's Remove user phone: SECURITY 29) as well as a change in personal settings, so
+    that a phone they did not set does not go unnoticed. Raises CodeError ("removed") if an
+    admin removed the phone since the code was checked."""
     if not device.pending_number:
         return device
     with transaction.atomic():
@@ -39,4 +46,23 @@ def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsD
             actor=device.user,
             subject=device.user,
         )
+        _phone_set_email(device, first_phone=not changed)
     return device
+
+
+def _phone_set_email(device: SmsDevice, *, first_phone: bool) -> None:
+    user = device.user
+    context = {
+        "user": user,
+        "first_phone": first_phone,
+        "number_hint": str(device.number)[-2:],
+        "changed_at": timezone.now(),
+        "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
+    }
+    transaction.on_commit(
+        lambda: send_email(
+            to=user.email, template="phone_changed", context=context,
+            language=user.language,
+        ),
+        robust=True,
+    )

@@ -1,5 +1,5 @@
 """What follows a correct password: no second factor, a remembered browser, the member's
-authenticator app, or the SMS step."""
+passkey, their authenticator app, or the SMS step."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
@@ -8,9 +8,8 @@ from django.shortcuts import redirect
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
 from core.errors import ApplicationError
 from core.http import client_ip, redirect_to_next
-from mfa.authenticator import authenticator_set_up
 from mfa.codes import code_send
-from mfa.factors import SMS_FALLBACK_OFF, sms_signin_allowed
+from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_use
@@ -24,10 +23,23 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
         signin_complete(request, user, method=Method.REMEMBERED)
         return redirect_to_next(next_url)
     pending = signin_pending_start(request, user, next_url=next_url)
-    # Members with an app are asked for its code; a text message only if they choose it.
-    if authenticator_set_up(user):
-        return redirect("mfa:authenticator")
+    # The strongest factor first: a passkey (which phishing can't take), then the app's code;
+    # a text message only if they choose it.
+    strong_step = signin_alternatives(user).strong_step
+    if strong_step:
+        return redirect(strong_step)
     return sms_step_start(request, user, pending=pending)
+
+
+def sms_refused_redirect(request: HttpRequest, user) -> HttpResponseRedirect:
+    """For a member who turned the text-message fallback off: on to the step of their strong
+    factor (the passkey's, else the app's), told why.
+
+    A fallback that is off always has a strong factor behind it (mfa.factors.
+    sms_signin_allowed), so this never leads back to the SMS step.
+    """
+    messages.error(request, SMS_FALLBACK_OFF)
+    return redirect(signin_alternatives(user).strong_step or "mfa:authenticator")
 
 
 def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:
@@ -37,8 +49,7 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
     if device is None:
         return redirect("mfa:enroll")
     if not sms_signin_allowed(device):
-        messages.error(request, SMS_FALLBACK_OFF)
-        return redirect("mfa:authenticator")
+        return sms_refused_redirect(request, user)
     try:
         code_send(
             device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)

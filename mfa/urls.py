@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mfa import settings_views, views, webhooks
+from mfa import passkey_views, settings_views, views, webhooks
 
 app_name = "mfa"
 urlpatterns = [
@@ -9,6 +9,14 @@ urlpatterns = [
     path("signin/code/resend/", views.resend, name="resend"),
     path("signin/app/", views.authenticator, name="authenticator"),
     path("signin/app/sms/", views.authenticator_sms, name="authenticator-sms"),
+    path("signin/passkey/", passkey_views.passkey, name="passkey"),
+    path("signin/passkey/options/", passkey_views.passkey_options, name="passkey-options"),
+    # "Sign in with a passkey", with no password.
+    path("signin/with-passkey/", passkey_views.passkey_signin, name="passkey-signin"),
+    path(
+        "signin/with-passkey/options/", passkey_views.passkey_signin_options,
+        name="passkey-signin-options",
+    ),
     path("signin/step-up/", views.step_up, name="step-up"),
     path("signin/step-up/sms/", views.step_up_sms, name="step-up-sms"),
     path("signin/recovery/", views.recovery, name="recovery"),
@@ -35,6 +43,19 @@ settings_urlpatterns = [
     path(
         "settings/authenticator/remove/", settings_views.authenticator_removal,
         name="settings-authenticator-remove",
+    ),
+    path("settings/passkeys/add/", passkey_views.passkey_add, name="settings-passkey-add"),
+    path(
+        "settings/passkeys/options/", passkey_views.passkey_add_options,
+        name="settings-passkey-options",
+    ),
+    path(
+        "settings/passkeys/<int:passkey_id>/name/", passkey_views.passkey_name,
+        name="settings-passkey-name",
+    ),
+    path(
+        "settings/passkeys/<int:passkey_id>/remove/", passkey_views.passkey_removal,
+        name="settings-passkey-remove",
     ),
     path(
         "settings/phone/fallback/", settings_views.sms_fallback_change,

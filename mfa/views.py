@@ -24,7 +24,6 @@ from core.http import client_ip, client_of, redirect_to_next, safe_next_url
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
-    authenticator_set_up,
     authenticator_verify,
 )
 from mfa.codes import (
@@ -34,7 +33,7 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
-from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
+from mfa.factors import signin_alternatives, sms_signin_allowed
 from mfa.forms import (
     AuthenticatorCodeForm,
     CodeForm,
@@ -51,7 +50,7 @@ from mfa.recovery import (
     recovery_codes_left,
 )
 from mfa.services import phone_code_request, phone_confirm
-from mfa.stages import sms_step_start
+from mfa.stages import sms_refused_redirect, sms_step_start
 from mfa.trust import remembered_browser_grant
 from organizations.members import admins_to_ask
 
@@ -118,13 +117,12 @@ def enroll(request, user, pending):
     return render(request, "mfa/enroll.html", {"form": form})
 
 
-def _sms_refused(request, device) -> bool:
-    """Whether this sign-in may not use a text message (the member turned the fallback off);
-    says so on the page it goes on to."""
+def _sms_refused(request, user, device):
+    """For a sign-in that may not use a text message (the member turned the fallback off),
+    the way on to their passkey or app step, told why; else None."""
     if device.confirmed and not sms_signin_allowed(device):
-        messages.error(request, SMS_FALLBACK_OFF)
-        return True
-    return False
+        return sms_refused_redirect(request, user)
+    return None
 
 
 @pending_signin_required
@@ -132,8 +130,8 @@ def verify(request, user, pending):
     device = _sms_device(user)
     if device is None:
         return redirect("mfa:enroll")
-    if _sms_refused(request, device):
-        return redirect("mfa:authenticator")
+    if refused := _sms_refused(request, user, device):
+        return refused
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -159,8 +157,9 @@ def verify(request, user, pending):
             "form": form,
             "number_hint": str(_sign_in_number(device))[-2:],
             "enrolling": not device.confirmed,
-            # The way back to the app step, for a member who chose a text message after all,
-            # and "Use a recovery code".
+            # The ways back to the passkey or app step, for a member who chose a text message
+            # after all, and "Use a recovery code".
+            "has_passkey": alternatives is not None and alternatives.passkey,
             "has_authenticator": alternatives is not None and alternatives.authenticator,
             "resend_in": seconds_until_resend(device),
             "undelivered": code_delivery_failure(device),
@@ -177,8 +176,8 @@ def resend(request, user, pending):
     device = _sms_device(user)
     if device is None:
         return redirect("mfa:enroll")
-    if _sms_refused(request, device):
-        return redirect("mfa:authenticator")
+    if refused := _sms_refused(request, user, device):
+        return refused
     try:
         code_send(
             device=device,
@@ -215,6 +214,7 @@ def authenticator(request, user, pending):
         elif form.code_malformed:
             authenticator_code_malformed(device=device, **client_of(request))
     phone = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    alternatives = signin_alternatives(user)
     return render(
         request,
         "mfa/authenticator.html",
@@ -222,7 +222,8 @@ def authenticator(request, user, pending):
             "form": form,
             # "Send a code by text message instead", unless the member turned it off.
             "sms_allowed": phone is not None and sms_signin_allowed(phone),
-            "has_recovery_codes": recovery_codes_left(user) > 0,
+            "has_passkey": alternatives.passkey,
+            "has_recovery_codes": alternatives.recovery_codes,
         },
     )
 
@@ -230,7 +231,8 @@ def authenticator(request, user, pending):
 @require_POST
 @pending_signin_required
 def authenticator_sms(request, user, pending):
-    """The app step's "Send a code by text message instead": on to the SMS step."""
+    """"Send a code by text message instead", from the app or the passkey step: on to the
+    SMS step."""
     return sms_step_start(request, user, pending=pending)
 
 
@@ -337,7 +339,8 @@ def _codes_left_message(left: int) -> str:
 
 @pending_signin_required
 def recovery(request, user, pending):
-    """"Use a recovery code": one of the member's codes instead of the text message or app."""
+    """"Use a recovery code": one of the member's codes instead of the text message, the app
+    or the passkey."""
     if recovery_code_device(user) is None:
         return redirect("mfa:verify")
     form = RecoveryCodeForm(request.POST or None)
@@ -355,8 +358,13 @@ def recovery(request, user, pending):
             )
             messages.warning(request, _codes_left_message(recovery_codes_left(user)))
             return response
+    alternatives = signin_alternatives(user)
     return render(
         request,
         "mfa/recovery.html",
-        {"form": form, "has_authenticator": authenticator_set_up(user)},
+        {
+            "form": form,
+            "has_passkey": alternatives.passkey,
+            "has_authenticator": alternatives.authenticator,
+        },
     )

@@ -11,11 +11,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
+from accounts.languages import recipient_language
 from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
 from core.errors import ApplicationError
@@ -84,9 +86,10 @@ def member_phone_reset(
     """Remove `member`'s phone so that their next sign-in asks for a new number (journey 8).
 
     Deletes every second factor of theirs (mfa.factors.second_factors_remove: the phone, the
-    authenticator app and the recovery codes; a lost phone usually holds the app, and with
-    any of them left the member would be stuck at its step), ends every session of theirs at
-    once, forgets every browser remembered for them, records PHONE_REMOVED and emails them.
+    authenticator app, the passkeys and the recovery codes; a lost phone usually holds the
+    app and often the passkeys, and with any of them left the member would be stuck at its
+    step), ends every session of theirs at once, forgets every browser remembered for them,
+    records PHONE_REMOVED and emails them.
     `organization` is the one whose Members page it was done from (None from Django admin).
     """
     phone_reset_check(actor=actor, member=member)
@@ -110,7 +113,7 @@ def member_phone_reset(
         "by_support": actor.is_staff and organization is None,
         "organization": organization,
         **removed,
-        **_removed_words(removed),
+        **_removed_words(removed, member=member),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     # After commit, so that an email never announces a reset that was rolled back; and a
@@ -125,28 +128,45 @@ def member_phone_reset(
     )
 
 
-def _removed_words(removed: dict[str, bool]) -> dict[str, str]:
+def _removed_words(removed: dict[str, bool], *, member: User) -> dict[str, str]:
     """What else than the phone a reset removed, worded for the email: `also` follows "the
-    phone number", `subject_also` follows "The phone" in the subject."""
-    others = [
-        words for key, words in [
-            ("authenticator_removed", ("the authenticator app", "authenticator app")),
-            ("recovery_codes_removed", ("the recovery codes", "recovery codes")),
+    phone number", `subject_also` follows "The phone" in the subject.
+
+    Worded here, in the language the email goes out in (send_email picks the same one), so
+    the task stores finished words; the templates only place them.
+    """
+    with translation.override(recipient_language(user=member)):
+        others = [
+            words for key, words in [
+                ("authenticator_removed", (
+                    gettext("the authenticator app"),
+                    pgettext("phone reset email subject", "authenticator app"),
+                )),
+                ("passkeys_removed", (
+                    gettext("the passkeys"),
+                    pgettext("phone reset email subject", "passkeys"),
+                )),
+                ("recovery_codes_removed", (
+                    gettext("the recovery codes"),
+                    pgettext("phone reset email subject", "recovery codes"),
+                )),
+            ]
+            if removed.get(key)
         ]
-        if removed.get(key)
-    ]
 
-    def joined(names: list[str]) -> str:
-        if not names:
-            return ""
-        if len(names) == 1:
-            return f" and {names[0]}"
-        return ", " + ", ".join(names[:-1]) + f" and {names[-1]}"
+        def joined(names: list[str]) -> str:
+            if not names:
+                return ""
+            if len(names) == 1:
+                return gettext(" and %(last)s") % {"last": names[0]}
+            return gettext(", %(first)s and %(last)s") % {
+                "first": ", ".join(names[:-1]), "last": names[-1],
+            }
 
-    return {
-        "also": joined([body for body, _ in others]),
-        "subject_also": joined([subject for _, subject in others]),
-    }
+        return {
+            "also": joined([body for body, _subject in others]),
+            "subject_also": joined([subject for _body, subject in others]),
+        }
 
 
 # Roles and membership ------------------------------------------------------------------------
@@ -320,6 +340,8 @@ METHOD_WORDS = {
     "password": _("with the password"),
     "sms": _("with the password and a code"),
     "totp": _("with the password and an authenticator app"),
+    "passkey": _("with the password and a passkey"),
+    "passwordless": _("with a passkey, without a password"),
     "recovery": _("with the password and a recovery code"),
     "remembered": _("with the password, on a remembered browser"),
     "sso": _("with enterprise login"),
@@ -340,6 +362,8 @@ def event_summary(event: SecurityEvent) -> str:
         words.append(_("as %(role)s") % {"role": str(ROLE_WORDS[role]).lower()})
     if detail.get("method") in METHOD_WORDS:
         words.append(str(METHOD_WORDS[detail["method"]]))
+    if detail.get("passkey"):
+        words.append(_("passkey “%(name)s”") % {"name": detail["passkey"]})
     if detail.get("resent"):
         words.append(str(_("sent again")))
     if detail.get("number_ending"):
@@ -351,6 +375,8 @@ def event_summary(event: SecurityEvent) -> str:
         words.append(ngettext(
             "%(left)d recovery code left", "%(left)d recovery codes left", left
         ) % {"left": left})
+    if detail.get("passkeys_removed"):
+        words.append(str(_("passkeys removed")))
     if detail.get("recovery_codes_removed"):
         words.append(str(_("recovery codes removed")))
     return ", ".join(words)

@@ -36,7 +36,8 @@ def phones_reset(modeladmin, request, members) -> None:
 PHONE_RESET_QUESTION = _("Remove the phone of these people?")
 PHONE_RESET_EXPLANATION = (
     _("Every second factor of theirs is removed: their phone, and their authenticator app and "
-    "recovery codes if they set them up. Each is signed out "
+    "recovery codes if they set them up, and their passkeys if they added any. Each is "
+    "signed out "
     "of every browser at once, no browser stays remembered for them, and their next sign-in "
     "asks for a new mobile number. They are told by email. Check first that the request "
     "really comes from them.")

@@ -136,6 +136,27 @@ class Server:
 
 
 @contextmanager
+def working(env: dict[str, str], log_path: Path) -> Iterator[None]:
+    """The email worker (django-tasks-db's db_worker) beside the servers, as production runs
+    it: emails leave after the response, from the tasks the servers store."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [ROOT / ".venv" / "bin" / "python", "manage.py", "db_worker", "--interval", "0.2",
+             "--no-startup-delay", "--no-reload"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
 def serving(
     env: dict[str, str], log_path: Path, *, timeout: float = START_TIMEOUT_SECONDS
 ) -> Iterator[Server]:

@@ -22,3 +22,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Emails are sent inside the request, as they were before they became tasks, so that tests
+# read mail.outbox straight away; tests/accounts/test_email_tasks.py runs the database
+# backend and its worker, as production does.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -22,7 +22,7 @@ def sign_in(person, email: str, password: str = PASSWORD, *, check: str | None =
         person.check(check)
     page.get_by_label(label("Email")).fill(email)
     page.get_by_label(label("Password")).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
     return page
 

@@ -61,7 +61,7 @@ def test_from_the_invitation_email_to_the_home_page(
     person.check("signin-account-created")
     assert "created" in email_inbox.last_to("grace@example.com")["Subject"]
     page.get_by_label(label("Password")).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     # The phone: a globe left of the empty field, a searchable list, then the flag.
     expect(page.get_by_role("heading", name="Your mobile phone")).to_be_visible()

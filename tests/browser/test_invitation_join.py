@@ -33,7 +33,7 @@ def test_a_member_of_one_organization_joins_another_from_the_invitation_email(
     # The sign-in page knows the address; the password and the code bring her back here.
     expect(page.get_by_label(label("Email"))).to_have_value("grace@example.com")
     page.get_by_label(label("Password")).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     enter_code(person, sms_inbox, remember=False)
 
     expect(page.get_by_role("heading", name="Join Acme Events")).to_be_visible()

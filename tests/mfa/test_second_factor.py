@@ -4,6 +4,7 @@ import datetime
 import html
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from mfa import sms
@@ -270,7 +271,7 @@ def test_send_again_waits_thirty_seconds(enrolled_member, sign_in, client, clock
     assert len(sms.outbox) == 2
 
 
-def test_code_step_needs_a_password_first(client):
+def test_code_step_needs_a_password_first(client, db):  # messages live in the session
     assert client.get(CODE_PAGE)["Location"] == "/signin/"
     assert client.post(CODE_PAGE, {"code": "123456"})["Location"] == "/signin/"
 
@@ -356,3 +357,21 @@ def test_a_failed_send_is_shown_on_the_code_page_in_the_products_words(
     assert "This phone number isn&#x27;t valid. Check it and try again." in (
         response.content.decode()
     )
+
+
+def test_the_first_phone_set_at_sign_in_is_emailed_to_the_member(
+    make_member, sign_in, client, last_code, django_capture_on_commit_callbacks
+):
+    # SECURITY 29: a new phone after Remove user phone is set with the password alone, so
+    # the member hears of it, with how to dispute it.
+    user = make_member()
+    sign_in()
+    client.post(PHONE_PAGE, {"country": "CH", "number": "079 123 45 67"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        enter_code(client, last_code())
+    [email] = mail.outbox
+    assert email.to == [user.email]
+    body = email.body
+    assert "A phone number was added to your Backstage account" in " ".join(body.split())
+    assert "ending in 67" in body and "/password-reset/" in body

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 from accounts.models import SecurityEvent
@@ -30,6 +31,8 @@ def race(*calls) -> list[str]:
             outcomes.append("ok")
         except MemberError as error:
             outcomes.append(error.code)
+        except PermissionDenied:
+            outcomes.append("denied")
         finally:
             connection.close()
 
@@ -60,7 +63,11 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(two_admins):
         lambda: membership_role_change(actor=alan, membership=grace_m, role=MEMBER),
     )
 
-    assert outcomes == ["last_admin", "ok"]
+    # The later one is refused: as the last admin's demotion if both got past the
+    # permission check before the first one committed, or because its actor is an admin no
+    # more if it started after (on a loaded machine one thread can finish before the other
+    # begins). Either way one admin is left.
+    assert outcomes in (["last_admin", "ok"], ["denied", "ok"])
     assert Membership.objects.filter(organization=acme, role=ADMIN).count() == 1
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_event_kinds_after_merge'),
+        ('accounts', '0013_passkey_event_kinds'),
     ]
 
     operations = [

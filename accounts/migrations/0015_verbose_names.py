@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0011_languages'),
+        ('accounts', '0014_languages'),
     ]
 
     operations = [

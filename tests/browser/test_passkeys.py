@@ -1,0 +1,167 @@
+"""Passkeys in a real browser: Chromium's virtual authenticator (Chrome DevTools Protocol,
+WebAuthn domain) stands in for the fingerprint reader. A passkey is added in personal
+settings, then used after the password, then on its own with no password.
+
+The live server is http://localhost:<port>, and SITE_URL follows it (conftest), so the RP
+ID is "localhost": WebAuthn allows plain http there, as a secure context.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import SecurityEvent
+from mfa.models import PasskeyDevice
+from tests.browser.steps import confirm_password, expect_home, sign_in, sign_out, signed_in
+
+pytestmark = pytest.mark.browser
+
+
+def add_virtual_authenticator(person) -> dict:
+    """A platform authenticator that holds discoverable passkeys and verifies the person at
+    once (as a fingerprint reader would), for this browser's page."""
+    cdp = person.context.new_cdp_session(person.page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return {"cdp": cdp, "id": added["authenticatorId"]}
+
+
+# The virtual authenticator answers the sign-in page's autofill request (conditional
+# mediation) at once, where a person would first pick the passkey from the email field's
+# suggestions: this browser says it has no autofill, so that the buttons are what is tested.
+# The last test checks the autofill itself.
+NO_AUTOFILL = """
+if (window.PublicKeyCredential) {
+  PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+}
+"""
+
+
+def test_add_a_passkey_then_sign_in_with_it_after_the_password_and_without(
+    person, enrolled_member, sms_inbox, email_inbox
+):
+    ada = enrolled_member(email="ada@example.com")
+    person.context.add_init_script(NO_AUTOFILL)
+    virtual = add_virtual_authenticator(person)
+    page = signed_in(person, ada)
+
+    person.goto("/settings/")
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
+    expect(page.get_by_text("This browser can't add passkeys.")).to_be_hidden()
+    person.check()
+    # The session's password is not fresh: Confirm your password first, then back here.
+    page.get_by_role("button", name="Add a passkey").click()
+    confirm_password(person, check=None)
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
+    page.get_by_role("button", name="Add a passkey").click()
+
+    # The browser's dialog (answered by the virtual authenticator), then a name for it.
+    expect(page.get_by_role("heading", name="Name your passkey")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Passkey added.")
+    name = page.get_by_label("Name")
+    expect(name).to_have_value("Chrome on Linux")
+    person.check("settings-passkey-name")
+    name.fill("This laptop")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("cell", name="This laptop", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Remove This laptop")).to_be_visible()
+    person.check("settings-passkeys")
+    assert "A passkey was added" in email_inbox.last_to("ada@example.com")["Subject"]
+    credentials = virtual["cdp"].send(
+        "WebAuthn.getCredentials", {"authenticatorId": virtual["id"]}
+    )["credentials"]
+    assert len(credentials) == 1
+    assert credentials[0]["isResidentCredential"] is True
+    sign_out(page)
+
+    # The password, then the passkey instead of a code.
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+    person.check("signin-with-passkey")
+    sign_in(person, "ada@example.com")
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    expect(page.get_by_text("This browser can't use passkeys.")).to_be_hidden()
+    expect(
+        page.get_by_role("button", name="Send a code by text message instead")
+    ).to_be_visible()
+    person.check("signin-passkey")
+    page.get_by_role("button", name="Use your passkey").click()
+    expect_home(page, "Ada")
+    assert sms_inbox.messages() == []
+    sign_out(page)
+
+    # No password at all: the passkey is both factors.
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect_home(page, "Ada")
+    assert sms_inbox.messages() == []
+    methods = list(
+        SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGNIN_SUCCEEDED)
+        .order_by("created_at", "id")
+        .values_list("detail__method", flat=True)
+    )
+    assert methods == ["passkey", "passwordless"]
+    assert PasskeyDevice.objects.get().last_used_at is not None
+
+
+def test_the_email_field_offers_the_passkey_through_autofill(
+    person, open_browser, enrolled_member
+):
+    ada = enrolled_member(email="ada@example.com")
+    first = add_virtual_authenticator(person)
+    signed_in(person, ada)
+    person.goto("/settings/")
+    person.page.get_by_role("button", name="Add a passkey").click()
+    confirm_password(person, check=None)
+    person.page.get_by_role("button", name="Add a passkey").click()
+    expect(person.page.get_by_role("heading", name="Name your passkey")).to_be_visible()
+    [credential] = first["cdp"].send(
+        "WebAuthn.getCredentials", {"authenticatorId": first["id"]}
+    )["credentials"]
+
+    # Another browser whose authenticator holds the same passkey (synced, say): on the
+    # sign-in page the browser offers it at once, and taking it signs in.
+    other = open_browser()
+    virtual = add_virtual_authenticator(other)
+    virtual["cdp"].send(
+        "WebAuthn.addCredential", {"authenticatorId": virtual["id"], "credential": credential}
+    )
+    other.goto("/signin/")
+    expect_home(other.page, "Ada")
+    event = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGNIN_SUCCEEDED).first()
+    assert event.detail["method"] == "passwordless"
+
+
+def test_without_javascript_the_passkey_buttons_are_not_shown(
+    open_browser, enrolled_member, sms_inbox, settings
+):
+    ada = enrolled_member(email="ada@example.com")
+    PasskeyDevice.objects.create(
+        user=ada, name="Phone", credential_id="AAAA", public_key=b"", user_handle="AAAA"
+    )
+    person = open_browser(javascript=False)
+    page = sign_in(person, "ada@example.com")
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    expect(page.get_by_role("button", name="Use your passkey")).to_be_hidden()
+    expect(page.get_by_text("This browser can't use passkeys.")).to_be_visible()
+    person.check()
+    # Every other way still works: a code by text message.
+    page.get_by_role("button", name="Send a code by text message instead").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    assert len(sms_inbox.messages()) == 1
+
+
+def test_the_sign_in_page_without_javascript_offers_no_passkey(open_browser, db):
+    person = open_browser(javascript=False)
+    person.goto("/signin/")
+    expect(person.page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    expect(person.page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
