@@ -53,7 +53,7 @@ def test_from_the_invitation_email_to_the_home_page_in_french(
         "Votre compte Backstage a été créé"
     )
     page.get_by_label(label("Mot de passe")).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
 
     expect(page.get_by_role("heading", name="Votre téléphone mobile")).to_be_visible()
     page.locator(".iti__selected-country").click()
