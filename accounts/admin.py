@@ -9,6 +9,7 @@ never added here (they come from invitations), and the security log cannot be ed
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminEmailInputWidget
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from accounts.form_fields import EmailAddressField
@@ -25,6 +27,7 @@ from accounts.invitations import (
     invitation_resend,
     invitation_revoke,
 )
+from accounts.languages import recipient_language
 from accounts.models import Invitation, SecurityEvent, User
 from accounts.password_lock import password_unlock
 from accounts.services import user_email_change, user_sessions_end
@@ -125,34 +128,34 @@ class UserAdmin(admin.ModelAdmin):
     def has_sessions_end_permission(self, request):
         return request.user.is_staff and self.has_change_permission(request)
 
-    @admin.display(description="Phone", ordering="has_phone")
+    @admin.display(description=_("Phone"), ordering="has_phone")
     def phone_status(self, user):
         return "Phone set" if user.has_phone else "No phone"
 
-    @admin.display(description="Phone")
+    @admin.display(description=_("Phone"))
     def phone(self, user):
         device = SmsDevice.objects.on_file().filter(user=user).first()
         if device is None:
             return "No phone"
         return str(device.number)
 
-    @admin.display(description="Passkeys")
+    @admin.display(description=_("Passkeys"))
     def passkeys(self, user):
         return format_html_join(
-            "", "<div>{} (added {}, last used {})</div>",
+            "", _("<div>{} (added {}, last used {})</div>"),
             (
                 (device.name, f"{device.created_at:%Y-%m-%d}",
-                 f"{device.last_used_at:%Y-%m-%d}" if device.last_used_at else "never")
+                 f"{device.last_used_at:%Y-%m-%d}" if device.last_used_at else _("never"))
                 for device in passkeys_list(user)
             ),
-        ) or "None"
+        ) or _("None")
 
-    @admin.display(description="Recovery codes left")
+    @admin.display(description=_("Recovery codes left"))
     def recovery_codes(self, user):
         # How many, never the codes (only their hashes are kept).
         return recovery_codes_left(user)
 
-    @admin.display(description="Password")
+    @admin.display(description=_("Password"))
     def password_status(self, user):
         if user.password_locked_at is None:
             return "Works"
@@ -162,11 +165,11 @@ class UserAdmin(admin.ModelAdmin):
             "of the list) or a new password through Forgot password? makes it work again."
         )
 
-    @admin.display(description="Remembered browsers")
+    @admin.display(description=_("Remembered browsers"))
     def remembered_browsers(self, user):
         return remembered_browsers_count(user=user)
 
-    @admin.display(description="Organizations")
+    @admin.display(description=_("Organizations"))
     def organizations(self, user):
         memberships = user.memberships.select_related("organization").order_by(
             "organization__name"
@@ -176,7 +179,7 @@ class UserAdmin(admin.ModelAdmin):
             ((m.organization.name, m.get_role_display()) for m in memberships),
         ) or "—"
 
-    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
     def remove_user_phone(self, request, queryset):
         response = action_confirm(
             self, request, queryset, title="Remove user phone",
@@ -187,7 +190,7 @@ class UserAdmin(admin.ModelAdmin):
             phones_reset(self, request, list(queryset))
         return response
 
-    @admin.action(description="End all sessions", permissions=["sessions_end"])
+    @admin.action(description=_("End all sessions"), permissions=["sessions_end"])
     def end_all_sessions(self, request, queryset):
         response = action_confirm(
             self, request, queryset, title="End all sessions",
@@ -206,7 +209,7 @@ class UserAdmin(admin.ModelAdmin):
             )
         return response
 
-    @admin.action(description="Unlock password", permissions=["change"])
+    @admin.action(description=_("Unlock password"), permissions=["change"])
     def unlock_password(self, request, queryset):
         # For a member who cannot get at their email: the password they know works again.
         unlocked = [
@@ -226,6 +229,10 @@ class InvitationAdminForm(forms.Form):
     email = EmailAddressField()
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=settings.LANGUAGES, required=False,
+        help_text=_("The language of the invitation email."),
+    )
 
 
 class InvitationStateFilter(admin.SimpleListFilter):
@@ -261,7 +268,7 @@ class InvitationAdmin(admin.ModelAdmin):
     fields = ["email", "organization", "role", "invited_by", "created_at", "expires_at",
               "accepted_at", "revoked_at"]
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state(self, invitation):
         return invitation.state.capitalize()
 
@@ -280,7 +287,9 @@ class InvitationAdmin(admin.ModelAdmin):
         a security event, the same whether or not the address has an account."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = InvitationAdminForm(request.POST or None)
+        form = InvitationAdminForm(
+            request.POST or None, initial={"language": recipient_language(request.user)}
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 invitation_create(
@@ -289,6 +298,7 @@ class InvitationAdmin(admin.ModelAdmin):
                     role=form.cleaned_data["role"],
                     invited_by=request.user,
                     **client_of(request),
+                    language=form.cleaned_data["language"],
                 )
             except InvitationError as error:
                 form.add_error("email", error.message)
@@ -300,13 +310,13 @@ class InvitationAdmin(admin.ModelAdmin):
                 return redirect("admin:accounts_invitation_changelist")
         return TemplateResponse(request, "admin/accounts/invitation/invite.html", {
             **self.admin_site.each_context(request),
-            "title": "Invite someone",
+            "title": _("Invite someone"),
             "form": form,
             "opts": self.model._meta,
             **(extra_context or {}),
         })
 
-    @admin.action(description="Resend invitation", permissions=["resend"])
+    @admin.action(description=_("Resend invitation"), permissions=["resend"])
     def resend_invitation(self, request, queryset):
         for invitation in queryset.select_related("organization", "invited_by"):
             try:
@@ -319,7 +329,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 self.message_user(request, f"We've sent a new invitation to {invitation.email}.",
                                   messages.SUCCESS)
 
-    @admin.action(description="Revoke invitation", permissions=["resend"])
+    @admin.action(description=_("Revoke invitation"), permissions=["resend"])
     def revoke_invitation(self, request, queryset):
         for invitation in queryset:
             try:

@@ -24,9 +24,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.tasks import TaskContext, TaskResultStatus, task, task_backends
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
+
+from accounts.languages import recipient_language
 
 logger = logging.getLogger(__name__)
 
@@ -35,26 +37,35 @@ class EmailRetrying(Exception):
     """The send failed and the next attempt is scheduled: this attempt's row may go."""
 
 
-def send_email(*, to: str, template: str, context: dict) -> None:
+def send_email(*, to: str, template: str, context: dict, language: str = "") -> None:
     """Send `emails/<template>_subject.txt`, `.txt` and `.html`, rendered with `context`,
     after the response.
 
     Every template also gets `site_url`, for absolute links. `context` holds plain values,
     datetimes and model instances (the task reads those again by primary key, so the email
-    shows them as they are when it is sent).
+    shows them as they are when it is sent). `language` is the recipient's (their stored
+    one, or an invitation's); blank, the language of the request sending it. It is decided
+    here and goes into the task, because the worker has no request to take it from.
     """
-    email_deliver.enqueue(to=to, template=template, values=_pack(context))
+    email_deliver.enqueue(
+        to=to, template=template, values=_pack(context),
+        language=recipient_language(language=language),
+    )
 
 
 @task(takes_context=True)
 def email_deliver(context: TaskContext, *, to: str, template: str, values: dict,
-                  attempt: int = 1) -> None:
-    """The task: render and send one email; on a failed send, schedule the next attempt."""
+                  attempt: int = 1, language: str = "") -> None:
+    """The task: render and send one email in `language`; on a failed send, schedule the
+    next attempt."""
     template_context = _unpack(values)
     if template_context is None:
         logger.warning("Email %s to %s not sent: what it is about was deleted.", template, to)
         return
-    message = _render(to=to, template=template, context=template_context)
+    # A task stored before languages existed has none: the site's default, never the
+    # worker's own active language.
+    with translation.override(language or settings.LANGUAGE_CODE):
+        message = _render(to=to, template=template, context=template_context)
     try:
         message.send()
     except Exception as error:
@@ -62,7 +73,7 @@ def email_deliver(context: TaskContext, *, to: str, template: str, values: dict,
         if attempt > len(delays) or not context.task_result.task.get_backend().supports_defer:
             raise  # the failed task stays in the table, for manage.py emails_retry
         email_deliver.using(run_after=timezone.now() + delays[attempt - 1]).enqueue(
-            to=to, template=template, values=values, attempt=attempt + 1
+            to=to, template=template, values=values, attempt=attempt + 1, language=language
         )
         raise EmailRetrying(f"attempt {attempt} failed; attempt {attempt + 1} scheduled") \
             from error

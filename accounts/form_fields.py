@@ -4,6 +4,7 @@ import unicodedata
 
 from django import forms
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext_lazy as _
 
 from accounts.domains import domain_to_ascii
 from accounts.models import User, normalize_email
@@ -19,15 +20,15 @@ class FullNameField(forms.CharField):
     """A person's full name: when an invitation creates the account, and in personal settings."""
 
     default_error_messages = {
-        "required": "Enter your full name.",
-        "max_length": "Your name can have at most %(limit_value)d characters "
-        "(it has %(show_value)d).",
-        "null_characters_not_allowed": "Your name can't contain control characters.",
-        "control_characters": "Your name can't contain control characters or line breaks.",
+        "required": _("Enter your full name."),
+        "max_length": _("Your name can have at most %(limit_value)d characters "
+        "(it has %(show_value)d)."),
+        "null_characters_not_allowed": _("Your name can't contain control characters."),
+        "control_characters": _("Your name can't contain control characters or line breaks."),
     }
 
     def __init__(self, **kwargs):
-        super().__init__(label="Full name", max_length=150, **kwargs)
+        super().__init__(label=_("Full name"), max_length=150, **kwargs)
 
     def widget_attrs(self, widget):
         return {"autocomplete": "name", **super().widget_attrs(widget)}
@@ -47,7 +48,7 @@ def email_stored_length_validate(email: str) -> None:
     """Refuse an email that would not fit its column as stored: an international domain is
     stored in its xn-- form (normalize_email), which can be three times as long as typed."""
     if len(normalize_email(email)) > EMAIL_MAX_LENGTH:
-        raise forms.ValidationError("This email address is too long.", code="too_long")
+        raise forms.ValidationError(_("This email address is too long."), code="too_long")
 
 
 class EmailAddressField(forms.EmailField):

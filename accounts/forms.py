@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext_lazy as _
 
 from accounts.form_fields import EmailAddressField
 from accounts.models import normalize_email
@@ -10,13 +11,13 @@ from organizations.sso import enterprise_login_mandatory
 
 class SignInForm(forms.Form):
     email = EmailAddressField(
-        label="Email",
+        label=_("Email"),
         # "webauthn": the browser may offer the member's passkeys as they type (passkeys.js).
         widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -25,8 +26,8 @@ class SignInForm(forms.Form):
 
     error_messages = {
         # One message whether the email exists or not, so the form reveals no accounts.
-        "invalid_login": "The email or password is incorrect.",
-        "enterprise_login_required": "Your organization signs you in with Enterprise login.",
+        "invalid_login": _("The email or password is incorrect."),
+        "enterprise_login_required": _("Your organization signs you in with Enterprise login."),
     }
 
     def __init__(self, request, *args, **kwargs):

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import SetPasswordMixin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.form_fields import FullNameField
 from accounts.models import User
@@ -11,29 +12,29 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
 
     full_name = FullNameField(widget=forms.TextInput(attrs={"autofocus": True}))
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters. A few unrelated words make a good password.",
+        help_text=_("At least 12 characters. A few unrelated words make a good password."),
         error_messages={
-            "required": "Choose a password.",
-            "max_length": "Your password can have at most %(limit_value)d characters.",
+            "required": _("Choose a password."),
+            "max_length": _("Your password can have at most %(limit_value)d characters."),
         },
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={
-            "required": "Type your password again.",
-            "max_length": "Your password can have at most %(limit_value)d characters.",
+            "required": _("Type your password again."),
+            "max_length": _("Your password can have at most %(limit_value)d characters."),
         },
     )
     # The template writes this label itself, to link to the privacy policy.
     accept_privacy = forms.BooleanField(
-        label="I accept the privacy policy",
+        label=_("I accept the privacy policy"),
         error_messages={"required": "Accept the privacy policy to create your account."},
     )
 

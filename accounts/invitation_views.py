@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
@@ -15,8 +16,8 @@ from core.http import client_of
 from organizations.sso import enterprise_login_mandatory
 
 SESSION_TOKEN_KEY = "invitation_token"  # noqa: S105 (a session key, not a secret)
-JOINED = "You've joined {organization}."
-ALREADY_MEMBER = "You're already a member of {organization}."
+JOINED = _("You've joined {organization}.")
+ALREADY_MEMBER = _("You're already a member of {organization}.")
 
 # What a browser and a cache should make of a link that cannot be used.
 PROBLEM_STATUS = {"invalid": 404, "missing": 404, "other_account": 403}
@@ -52,7 +53,9 @@ def invitation_accept(request):
     token = request.session.get(SESSION_TOKEN_KEY)
     try:
         if not token:
-            raise InvitationError("Open the link in your invitation email again.", code="missing")
+            raise InvitationError(
+                _("Open the link in your invitation email again."), code="missing"
+            )
         invitation = invitations.invitation_for_token(token)
     except InvitationError as error:
         return _problem(request, error)
@@ -77,7 +80,7 @@ def invitation_accept(request):
             return _problem(request, error)
         request.session.pop(SESSION_TOKEN_KEY, None)
         next_page = "organizations:enterprise-login" if enterprise_login else "accounts:signin"
-        messages.success(request, "Your account has been created. Sign in to continue.")
+        messages.success(request, _("Your account has been created. Sign in to continue."))
         return redirect(reverse(next_page) + "?" + urlencode({"email": user.email}))
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}

@@ -26,9 +26,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
+from accounts.languages import recipient_language
 from accounts.models import Invitation, SecurityEvent, User, normalize_email, token_hash
 from core.errors import ApplicationError
 from core.limits import again_words, duration_words, limit
@@ -45,21 +47,21 @@ class InvitationError(ApplicationError):
 # "used" and "account_exists" state only the fact: whether to sign in next depends on who
 # reads it (an admin, a signed-in or a signed-out visitor), so invitation_problem.html says it.
 ERRORS = {
-    "invalid": "This invitation link isn't valid. Check that you copied the whole link, "
-    "or ask your admin to send a new invitation.",
-    "expired": "This invitation has expired. Ask your organization admin to send a new one.",
-    "used": "This invitation has already been used.",
-    "revoked": "This invitation has been withdrawn. Ask your organization admin if you "
-    "still need access.",
-    "account_exists": "An account with this email already exists.",
-    "other_account": "This invitation is for another account.",
-    "already_member": "{email} is already a member of {organization}.",
-    "invalid_email": "Enter a valid email address.",
-    "invalid_role": "Choose a role: admin or member.",
-    "limit_address": "{email} has been sent {most} invitations from {organization} in the "
-    "last {window}. You can send another {again}.",
-    "limit_organization": "{organization} has sent {most} invitations in the last {window}. "
-    "Try again {again}.",
+    "invalid": _("This invitation link isn't valid. Check that you copied the whole link, "
+    "or ask your admin to send a new invitation."),
+    "expired": _("This invitation has expired. Ask your organization admin to send a new one."),
+    "used": _("This invitation has already been used."),
+    "revoked": _("This invitation has been withdrawn. Ask your organization admin if you "
+    "still need access."),
+    "account_exists": _("An account with this email already exists."),
+    "other_account": _("This invitation is for another account."),
+    "already_member": _("{email} is already a member of {organization}."),
+    "invalid_email": _("Enter a valid email address."),
+    "invalid_role": _("Choose a role: admin or member."),
+    "limit_address": _("{email} has been sent {most} invitations from {organization} in the "
+    "last {window}. You can send another {again}."),
+    "limit_organization": _("{organization} has sent {most} invitations in the last {window}. "
+    "Try again {again}."),
 }
 
 
@@ -123,6 +125,7 @@ def _invitation_email_send(invitation: Invitation, token: str) -> None:
     send_email(
         to=invitation.email,
         template="invitation",
+        language=invitation.language,
         context={
             # Only the invitee reads this: the words fit their case, the link is the same.
             "has_account": invitation_account_exists(invitation),
@@ -174,8 +177,11 @@ def invitation_create(
     ip: str | None = None,
     user_agent: str = "",
     limited: bool = True,
+    language: str = "",
 ) -> Invitation:
     """Invite `email` to `organization` with `role` and email them; return the invitation.
+
+    The email is in `language` (the invite form's choice); blank, the inviter's language.
 
     An address with an account gets exactly what an unknown one gets (see the module
     docstring). Someone who is already a member is refused with InvitationError
@@ -202,7 +208,7 @@ def invitation_create(
     ).update(revoked_at=now)
     invitation = Invitation(
         email=email, organization=organization, role=role, invited_by=invited_by,
-        created_at=now,
+        created_at=now, language=recipient_language(invited_by, language),
     )
     token = _new_token(invitation, now=now)
     invitation.save()
@@ -341,6 +347,7 @@ def invitation_accept(
         lambda: send_email(
             to=user.email,
             template="account_created",
+            language=user.language,
             context={
                 "user": user,
                 "organization": invitation.organization,

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.events import security_event_record
 from accounts.forms import SignInForm
@@ -30,8 +31,8 @@ from core.limits import duration_words, limit
 LIMITS = ("SIGNIN_FAILURES_PER_EMAIL_AND_IP", "SIGNIN_FAILURES_PER_EMAIL")
 
 LOCKED_OUT_MESSAGE = (
-    "Too many failed sign-ins. For your security, signing in with this email is paused "
-    "for {pause}. You can reset your password in the meantime."
+    _("Too many failed sign-ins. For your security, signing in with this email is paused "
+    "for {pause}. You can reset your password in the meantime.")
 )
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 # domain_to_ascii is also read from here by organizations' migration 0003.
 from accounts.domains import domain_to_ascii
@@ -63,9 +64,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
     is_staff = models.BooleanField(
-        default=False, help_text="Support staff: may use Django admin."
+        default=False, help_text=_("Support staff: may use Django admin.")
     )
     is_active = models.BooleanField(default=True)
+    # Blank: the browser's (accounts.languages). Pages, emails and text messages use it.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES,
+        help_text=_("Blank: the browser's language."),
+    )
     date_joined = models.DateTimeField(default=timezone.now)
     # Mixed into the session auth hash: changing it ends every session of the person at once.
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
@@ -75,8 +81,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     password_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     password_locked_at = models.DateTimeField(
         null=True, blank=True, editable=False,
-        help_text="Set after too many wrong passwords in a row: the password does not work "
-        "until the member resets it by email or support unlocks it.",
+        help_text=_("Set after too many wrong passwords in a row: the password does not work "
+        "until the member resets it by email or support unlocks it."),
     )
     # Sessions signed in before this moment other than through enterprise login are over
     # (accounts.services.user_sessions_end with keep_enterprise_login; read by
@@ -91,6 +97,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["full_name"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
@@ -155,6 +163,11 @@ class Invitation(models.Model):
         related_name="+",
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The language of the invitation email (and of a resent one), chosen on the invite form.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -163,6 +176,8 @@ class Invitation(models.Model):
     objects = InvitationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "email"])]
 
@@ -183,36 +198,36 @@ class SecurityEvent(models.Model):
     """An append-only audit record: who did what to whom, when, from where."""
 
     class Kind(models.TextChoices):
-        INVITATION_SENT = "invitation.sent", "Invitation sent"
-        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
-        ACCOUNT_CREATED = "account.created", "Account created"
-        MEMBERSHIP_ADDED = "membership.added", "Membership added"
-        SIGNIN_SUCCEEDED = "signin.succeeded", "Signed in"
-        SIGNIN_LOCKED = "signin.locked", "Sign-in locked out"
-        PASSWORD_LOCKED = "account.password_locked", "Password locked"
-        PASSWORD_UNLOCKED = "account.password_unlocked", "Password unlocked"
-        CODE_FAILED = "mfa.code_failed", "Wrong code"
-        PHONE_SET = "mfa.phone_set", "Phone set"
-        PHONE_CHANGED = "mfa.phone_changed", "Phone changed"
-        PHONE_REMOVED = "mfa.phone_removed", "Phone removed"
-        AUTHENTICATOR_SET = "mfa.authenticator_set", "Authenticator app set"
-        AUTHENTICATOR_REMOVED = "mfa.authenticator_removed", "Authenticator app removed"
-        PASSKEY_ADDED = "mfa.passkey_added", "Passkey added"
-        PASSKEY_REMOVED = "mfa.passkey_removed", "Passkey removed"
-        PASSKEY_FAILED = "mfa.passkey_failed", "Passkey refused"
-        RECOVERY_CODES_CREATED = "mfa.recovery_codes_created", "Recovery codes created"
-        RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
-        SMS_FALLBACK_OFF = "mfa.sms_fallback_off", "Text message fallback turned off"
-        SMS_FALLBACK_ON = "mfa.sms_fallback_on", "Text message fallback turned on"
-        BROWSER_REMEMBERED = "mfa.browser_remembered", "Browser remembered"
-        BROWSER_FORGOTTEN = "mfa.browser_forgotten", "Browser forgotten"
-        PASSWORD_CHANGED = "account.password_changed", "Password changed"
-        SESSIONS_ENDED = "account.sessions_ended", "All sessions ended"
-        EMAIL_CHANGED = "account.email_changed", "Email changed"
-        ROLE_CHANGED = "membership.role_changed", "Role changed"
-        MEMBER_REMOVED = "membership.removed", "Member removed"
-        SSO_SIGNIN = "sso.signin", "Signed in with enterprise login"
-        SSO_REFUSED = "sso.refused", "Enterprise login refused"
+        INVITATION_SENT = "invitation.sent", _("Invitation sent")
+        INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+        ACCOUNT_CREATED = "account.created", _("Account created")
+        MEMBERSHIP_ADDED = "membership.added", _("Membership added")
+        SIGNIN_SUCCEEDED = "signin.succeeded", _("Signed in")
+        SIGNIN_LOCKED = "signin.locked", _("Sign-in locked out")
+        PASSWORD_LOCKED = "account.password_locked", _("Password locked")
+        PASSWORD_UNLOCKED = "account.password_unlocked", _("Password unlocked")
+        CODE_FAILED = "mfa.code_failed", _("Wrong code")
+        PHONE_SET = "mfa.phone_set", _("Phone set")
+        PHONE_CHANGED = "mfa.phone_changed", _("Phone changed")
+        PHONE_REMOVED = "mfa.phone_removed", _("Phone removed")
+        AUTHENTICATOR_SET = "mfa.authenticator_set", _("Authenticator app set")
+        AUTHENTICATOR_REMOVED = "mfa.authenticator_removed", _("Authenticator app removed")
+        PASSKEY_ADDED = "mfa.passkey_added", _("Passkey added")
+        PASSKEY_REMOVED = "mfa.passkey_removed", _("Passkey removed")
+        PASSKEY_FAILED = "mfa.passkey_failed", _("Passkey refused")
+        RECOVERY_CODES_CREATED = "mfa.recovery_codes_created", _("Recovery codes created")
+        RECOVERY_CODE_USED = "mfa.recovery_code_used", _("Recovery code used")
+        SMS_FALLBACK_OFF = "mfa.sms_fallback_off", _("Text message fallback turned off")
+        SMS_FALLBACK_ON = "mfa.sms_fallback_on", _("Text message fallback turned on")
+        BROWSER_REMEMBERED = "mfa.browser_remembered", _("Browser remembered")
+        BROWSER_FORGOTTEN = "mfa.browser_forgotten", _("Browser forgotten")
+        PASSWORD_CHANGED = "account.password_changed", _("Password changed")
+        SESSIONS_ENDED = "account.sessions_ended", _("All sessions ended")
+        EMAIL_CHANGED = "account.email_changed", _("Email changed")
+        ROLE_CHANGED = "membership.role_changed", _("Role changed")
+        MEMBER_REMOVED = "membership.removed", _("Member removed")
+        SSO_SIGNIN = "sso.signin", _("Signed in with enterprise login")
+        SSO_REFUSED = "sso.refused", _("Enterprise login refused")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     actor = models.ForeignKey(
@@ -233,6 +248,8 @@ class SecurityEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordMixin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.form_fields import EmailAddressField
 from accounts.lockout import lockout_pause_words
@@ -13,24 +14,24 @@ class NewPasswordForm(SetPasswordMixin, forms.Form):
     """A new password, twice, under the rules of AUTH_PASSWORD_VALIDATORS for `user`."""
 
     password1 = forms.CharField(
-        label="New password",
+        label=_("New password"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters. A few unrelated words make a good password.",
+        help_text=_("At least 12 characters. A few unrelated words make a good password."),
         error_messages={
-            "required": "Choose a new password.",
-            "max_length": "Your password can have at most %(limit_value)d characters.",
+            "required": _("Choose a new password."),
+            "max_length": _("Your password can have at most %(limit_value)d characters."),
         },
     )
     password2 = forms.CharField(
-        label="New password again",
+        label=_("New password again"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={
-            "required": "Type your new password again.",
-            "max_length": "Your password can have at most %(limit_value)d characters.",
+            "required": _("Type your new password again."),
+            "max_length": _("Your password can have at most %(limit_value)d characters."),
         },
     )
 
@@ -76,7 +77,7 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordForm):
     # masks only the fields it knows (AXES_SENSITIVE_PARAMETERS): a wrong current password
     # must not end up in its table in clear.
     password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -86,9 +87,9 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordForm):
 
     error_messages = {
         **NewPasswordForm.error_messages,
-        "wrong_password": "Your current password isn't right.",
-        "locked": "Too many wrong passwords. For your security, changing your password is "
-        "paused for {pause}.",
+        "wrong_password": _("Your current password isn't right."),
+        "locked": _("Too many wrong passwords. For your security, changing your password is "
+        "paused for {pause}."),
     }
 
     def __init__(self, user, request, *args, **kwargs):
@@ -100,7 +101,7 @@ class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
     """Confirm your password, before a security change (accounts.reauth)."""
 
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
@@ -108,9 +109,9 @@ class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
     )
 
     error_messages = {
-        "wrong_password": "That password isn't right.",
-        "locked": "Too many wrong passwords. For your security, confirming your password is "
-        "paused for {pause}.",
+        "wrong_password": _("That password isn't right."),
+        "locked": _("Too many wrong passwords. For your security, confirming your password is "
+        "paused for {pause}."),
     }
 
     def __init__(self, user, request, *args, **kwargs):
@@ -121,7 +122,7 @@ class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
 
 class PasswordResetRequestForm(forms.Form):
     email = EmailAddressField(
-        label="Email",
+        label=_("Email"),
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
         error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
     )

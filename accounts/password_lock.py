@@ -69,7 +69,10 @@ def password_failure_record(*, email: str, ip: str | None, user_agent: str) -> N
     # After commit, and robust: a mail server that is down must not turn the refusal into
     # an error page that only existing accounts would get.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="password_locked", context=context),
+        lambda: send_email(
+            to=user.email, template="password_locked", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 

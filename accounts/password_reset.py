@@ -18,9 +18,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.tasks import task
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import send_email
 from accounts.models import PasswordResetRequest, User, normalize_email
@@ -37,10 +38,10 @@ class PasswordResetError(ApplicationError):
 
 
 ERRORS = {
-    "invalid": "This password reset link can't be used. A link works once and for one "
-    "hour, and signing in meanwhile also ends it. Ask for a new link.",
-    "sso": "Your organization signs you in with Enterprise login, so there is no Backstage "
-    "password to reset. Use Enterprise login on the sign-in page.",
+    "invalid": _("This password reset link can't be used. A link works once and for one "
+    "hour, and signing in meanwhile also ends it. Ask for a new link."),
+    "sso": _("Your organization signs you in with Enterprise login, so there is no Backstage "
+    "password to reset. Use Enterprise login on the sign-in page."),
 }
 
 
@@ -92,18 +93,24 @@ def password_reset_request(*, email: str, ip: str | None) -> None:
     PasswordResetRequest.objects.create(email=email, ip_address=ip, created_at=now)
     # Every request not refused by a limit stores this task, account or not: building the
     # link and the email took an address with an account half as long again (issue 10).
-    transaction.on_commit(lambda: password_reset_email.enqueue(email=email), robust=True)
+    # The request's language goes along: the worker has no browser to take it from.
+    language = translation.get_language() or ""
+    transaction.on_commit(
+        lambda: password_reset_email.enqueue(email=email, language=language), robust=True
+    )
 
 
 @task
-def password_reset_email(*, email: str) -> None:
+def password_reset_email(*, email: str, language: str = "") -> None:
     """After the response: email a reset link to `email` if it is an active account's that
-    does not have to use enterprise login."""
+    does not have to use enterprise login, in their stored language, else in `language`
+    (the browser's that asked)."""
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None or enterprise_login_mandatory(email):
         return
     send_email(to=user.email, template="password_reset",
-               context={"user": user, "url": password_reset_url(user)})
+               context={"user": user, "url": password_reset_url(user)},
+               language=user.language or language)
 
 
 @transaction.atomic

@@ -61,6 +61,12 @@ def user_full_name_change(*, user: User, full_name: str) -> None:
     user.save(update_fields=["full_name"])
 
 
+def user_language_change(*, user: User, language: str) -> None:
+    """`language` is one of settings.LANGUAGES, or blank for the browser's."""
+    user.language = language
+    user.save(update_fields=["language"])
+
+
 @transaction.atomic
 def user_password_change(
     *,
@@ -95,7 +101,10 @@ def user_password_change(
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="password_changed", context=context),
+        lambda: send_email(
+            to=user.email, template="password_changed", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 
@@ -113,7 +122,10 @@ def user_other_sessions_end(*, user: User, request: HttpRequest) -> None:
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="sessions_ended", context=context),
+        lambda: send_email(
+            to=user.email, template="sessions_ended", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 
@@ -142,6 +154,8 @@ def user_email_change(*, user: User, email: str, actor: User, request: HttpReque
     }
     for to in (old_email, user.email):
         transaction.on_commit(
-            lambda to=to: send_email(to=to, template="email_changed", context=context),
+            lambda to=to: send_email(
+                to=to, template="email_changed", context=context, language=user.language,
+            ),
             robust=True,
         )

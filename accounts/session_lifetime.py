@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SecurityEvent
 from accounts.signin import METHOD_KEY, Method
@@ -27,11 +28,11 @@ IDP_END_KEY = "idp_session_not_on_or_after"
 # or less on the idle timeout is worth not doing that.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
-IDLE_MESSAGE = "You were signed out after {idle} without activity. Sign in again to continue."
-TOO_OLD_MESSAGE = "For your security, you are asked to sign in again every {age}."
-IDP_ENDED_MESSAGE = "Your organization's sign-in has expired. Sign in again to continue."
-PHONE_REMOVED_MESSAGE = "An administrator removed your phone: sign in and add a new one."
-ENTERPRISE_LOGIN_NOW_MESSAGE = (
+IDLE_MESSAGE = _("You were signed out after {idle} without activity. Sign in again to continue.")
+TOO_OLD_MESSAGE = _("For your security, you are asked to sign in again every {age}.")
+IDP_ENDED_MESSAGE = _("Your organization's sign-in has expired. Sign in again to continue.")
+PHONE_REMOVED_MESSAGE = _("An administrator removed your phone: sign in and add a new one.")
+ENTERPRISE_LOGIN_NOW_MESSAGE = _(
     "Your organization now signs you in with Enterprise login. Sign in again to continue."
 )
 

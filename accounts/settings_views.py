@@ -7,9 +7,13 @@ Every view here needs a fully signed-in session: LoginRequiredMiddleware lets no
 in, and a half-finished sign-in (password without the code) is not signed in.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -17,10 +21,11 @@ from accounts.password_forms import PasswordChangeForm
 from accounts.reauth import reauthentication_required
 from accounts.services import (
     user_full_name_change,
+    user_language_change,
     user_other_sessions_end,
     user_password_change,
 )
-from accounts.settings_forms import FullNameForm
+from accounts.settings_forms import FullNameForm, LanguageForm
 from accounts.user_agents import browser_label
 from mfa.authenticator import authenticator_device
 from mfa.factors import strong_factor_set_up
@@ -49,7 +54,7 @@ def _remembered_browsers(request) -> list[dict]:
     ]
 
 
-def _settings_page(request, *, name_form=None, password_form=None):
+def _settings_page(request, *, name_form=None, password_form=None, language_form=None):
     user = request.user
     device = SmsDevice.objects.on_file().filter(user=user).first()
     codes_left = recovery_codes_left(user)
@@ -58,6 +63,7 @@ def _settings_page(request, *, name_form=None, password_form=None):
         "accounts/settings.html",
         {
             "name_form": name_form or FullNameForm(initial={"full_name": user.full_name}),
+            "language_form": language_form or LanguageForm(initial={"language": user.language}),
             "password_form": password_form or PasswordChangeForm(user, request),
             "phone": phone_masked(device.number if device else ""),
             "has_phone": device is not None,
@@ -83,8 +89,33 @@ def full_name_change(request):
     if not form.is_valid():
         return _settings_page(request, name_form=form)
     user_full_name_change(user=request.user, full_name=form.cleaned_data["full_name"])
-    messages.success(request, "Your name has been saved.")
+    messages.success(request, _("Your name has been saved."))
     return redirect("accounts:settings")
+
+
+@require_POST
+def language_change(request):
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, language_form=form)
+    language = form.cleaned_data["language"]
+    user_language_change(user=request.user, language=language)
+    # The confirmation is already in the new language; blank is the browser's, which the
+    # next request picks from Accept-Language.
+    with translation.override(language or translation.get_language_from_request(request)):
+        # gettext, not the lazy _: the message is worded now, in the new language.
+        messages.success(request, gettext("Your language has been saved."))
+    response = redirect("accounts:settings")
+    # Signed out again, the sign-in pages stay in the chosen language (set_language's cookie).
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
 
 
 @sensitive_post_parameters()
@@ -101,7 +132,7 @@ def password_change(request):
     )
     messages.success(
         request,
-        "Your password has been changed. You were signed out on every other browser.",
+        _("Your password has been changed. You were signed out on every other browser."),
     )
     return redirect("accounts:settings")
 
@@ -111,7 +142,7 @@ def remembered_browser_forget(request, browser_id: int):
     # Only the member's own rows: anybody else's id answers exactly like a missing one.
     if not remembered_browser_revoke(user=request.user, browser_id=browser_id, request=request):
         raise Http404
-    messages.success(request, "Browser forgotten. It will need a code at its next sign-in.")
+    messages.success(request, _("Browser forgotten. It will need a code at its next sign-in."))
     return redirect("accounts:settings")
 
 
@@ -119,7 +150,7 @@ def remembered_browser_forget(request, browser_id: int):
 def remembered_browsers_forget_all(request):
     remembered_browsers_revoke(user=request.user, request=request)
     messages.success(
-        request, "All browsers forgotten. Each will need a code at its next sign-in."
+        request, _("All browsers forgotten. Each will need a code at its next sign-in.")
     )
     return redirect("accounts:settings")
 
@@ -128,5 +159,5 @@ def remembered_browsers_forget_all(request):
 @reauthentication_required
 def other_sessions_end(request):
     user_other_sessions_end(user=request.user, request=request)
-    messages.success(request, "You're signed out of all other sessions.")
+    messages.success(request, _("You're signed out of all other sessions."))
     return redirect("accounts:settings")

@@ -25,6 +25,7 @@ urlpatterns = [
     path("settings/confirm-password/", views.password_confirm, name="password-confirm"),
     path("settings/", settings_views.personal_settings, name="settings"),
     path("settings/name/", settings_views.full_name_change, name="settings-name"),
+    path("settings/language/", settings_views.language_change, name="settings-language"),
     path("settings/password/", settings_views.password_change, name="settings-password"),
     # The phone and authenticator app pages are mfa's (mfa.settings_views).
     path("", include(mfa_settings_urlpatterns)),

@@ -4,6 +4,8 @@ Only a label for people ("Chrome on macOS"): never used for a security decision,
 header itself (which anybody can write) is never shown.
 """
 
+from django.utils.translation import gettext as _
+
 # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari", and
 # browsers on iOS say "Safari" whatever they are.
 BROWSERS = [
@@ -40,5 +42,9 @@ def browser_label(user_agent: str) -> str:
     browser = _first_match(user_agent, BROWSERS)
     system = _first_match(user_agent, SYSTEMS)
     if browser is None:
-        return f"Unknown browser on {system}" if system else "Unknown browser"
-    return f"{browser} on {system}" if system else browser
+        if system:
+            return _("Unknown browser on %(system)s") % {"system": system}
+        return _("Unknown browser")
+    if system:
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 MAX_MESSAGES = 50
 # Django's file-based email backend ends every message with this line.
@@ -44,7 +45,7 @@ def _emails(folder: Path) -> list[dict]:
             body = message.get_body(preferencelist=("plain",))
             emails.append(
                 {
-                    "kind": "Email",
+                    "kind": _("Email"),
                     "sent_at": f.stat().st_mtime,
                     "subject": message["Subject"],
                     "text": f"To: {message['To']}\n\n{body.get_content() if body else ''}",

@@ -60,12 +60,18 @@ MIDDLEWARE = [
     # Before anything reads the body: one that cannot be parsed answers 400 (core.request_body).
     "core.request_body.UnparsableBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware: the browser's language (its Accept-Language,
+    # or the footer's switch), until a signed-in member's stored one replaces it below.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.session_lifetime.SessionLifetimeMiddleware",
+    # After SessionLifetimeMiddleware, which must read the session before request.user is
+    # looked up: a signed-in member's stored language wins over the browser's.
+    "accounts.languages.StoredLanguageMiddleware",
     "backstage.no_store.NoStoreForMembersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -158,6 +164,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
+# The footer's language switch (set_language) and personal settings' Language set it.
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # The __Host- prefix pins a cookie to this exact host over HTTPS; browsers drop it on plain HTTP.
 SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
 CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
@@ -322,6 +332,10 @@ EMAIL_RETRY_DELAYS = [
 
 # Internationalization and static files -------------------------------------
 LANGUAGE_CODE = "en"
+# The languages of every page, email and text message (accounts.languages); a translator
+# adds one here and in locale/ (README, "Translations").
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,26 @@ def duration_words(length: timedelta, *, article: bool = True) -> str:
         count, unit = minutes // 60, "hour"
     else:
         count, unit = minutes // (24 * 60), "day"
+    # Each wording whole, so that a translation can inflect it (plural forms, articles).
     if count != 1:
-        return f"{count} {unit}s"
+        return {
+            "minute": ngettext("%(count)d minute", "%(count)d minutes", count),
+            "hour": ngettext("%(count)d hour", "%(count)d hours", count),
+            "day": ngettext("%(count)d day", "%(count)d days", count),
+        }[unit] % {"count": count}
     if not article:
-        return unit
-    return f"{'an' if unit == 'hour' else 'a'} {unit}"
+        return {
+            "minute": pgettext("duration without article", "minute"),
+            "hour": pgettext("duration without article", "hour"),
+            "day": pgettext("duration without article", "day"),
+        }[unit]
+    return {
+        "minute": gettext("a minute"), "hour": gettext("an hour"), "day": gettext("a day"),
+    }[unit]
 
 
 def again_words(window: timedelta) -> str:
     """'in an hour', 'in 10 minutes', 'tomorrow': when a window of this length has passed."""
     if timedelta(days=1) <= window < timedelta(days=2):
-        return "tomorrow"
-    return f"in {duration_words(window)}"
+        return gettext("tomorrow")
+    return gettext("in %(duration)s") % {"duration": duration_words(window)}

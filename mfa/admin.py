@@ -10,6 +10,7 @@ browsers, tells them and records it. Recovery codes show how many are left, neve
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.admin import ReadOnlyAdmin, action_confirm
@@ -36,7 +37,7 @@ class SmsDeviceAdmin(ReadOnlyAdmin):
     def has_phone_reset_permission(self, request):
         return phone_reset_permitted(request)
 
-    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
     def remove_user_phone(self, request, queryset):
         queryset = queryset.select_related("user")
         response = action_confirm(
@@ -62,14 +63,14 @@ class RecoveryCodesAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(left=Count("codes"))
 
-    @admin.display(description="Codes left", ordering="left")
+    @admin.display(description=_("Codes left"), ordering="left")
     def codes_left(self, device):
         return device.left
 
     def has_phone_reset_permission(self, request):
         return phone_reset_permitted(request)
 
-    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
     def remove_user_phone(self, request, queryset):
         queryset = queryset.select_related("user")
         response = action_confirm(
@@ -124,7 +125,7 @@ class PasskeyAdmin(ReadOnlyAdmin):
     def has_phone_reset_permission(self, request):
         return phone_reset_permitted(request)
 
-    @admin.action(description="Remove user phone", permissions=["phone_reset"])
+    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
     def remove_user_phone(self, request, queryset):
         queryset = queryset.select_related("user")
         users = list({device.user for device in queryset})

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -30,8 +32,8 @@ from core.errors import ApplicationError
 from mfa.codes import CODE_DIGITS, CodeError
 from mfa.models import SmsDevice
 
-DEVICE_NAME = "Authenticator app"
-QR_LABEL = "QR code to scan with your authenticator app"
+DEVICE_NAME = _("Authenticator app")
+QR_LABEL = _("QR code to scan with your authenticator app")
 
 
 class AuthenticatorError(ApplicationError):
@@ -92,13 +94,13 @@ def authenticator_setup_start(*, user: User) -> TOTPDevice:
     User.objects.select_for_update().filter(pk=user.pk).first()
     if not SmsDevice.objects.on_file().filter(user=user).exists():
         raise AuthenticatorError(
-            "Add a phone first: text messages stay the way to sign in when the app is out "
-            "of reach.",
+            _("Add a phone first: text messages stay the way to sign in when the app is out "
+            "of reach."),
             code="no_phone",
         )
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise AuthenticatorError(
-            "You already have an authenticator app. Remove it first to set up another.",
+            _("You already have an authenticator app. Remove it first to set up another."),
             code="already_set",
         )
     TOTPDevice.objects.filter(user=user).delete()
@@ -144,7 +146,11 @@ def authenticator_verify(
         _code_failed(device, ip=ip, user_agent=user_agent, reason="throttled")
         wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
         raise CodeError(
-            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
+            ngettext(
+                "Too many wrong codes. Wait %(wait)d second, then try again.",
+                "Too many wrong codes. Wait %(wait)d seconds, then try again.", wait,
+            ) % {"wait": wait},
+            code="throttled",
         )
     verified = django_otp.verify_token(device.user, device.persistent_id, code)
     if verified is not None:
@@ -153,18 +159,18 @@ def authenticator_verify(
     if last_t is None:
         # Removed, or replaced by a new set-up, since the page was shown.
         raise CodeError(
-            "This authenticator app is no longer set up on your account.", code="removed"
+            _("This authenticator app is no longer set up on your account."), code="removed"
         )
     if last_t >= 0 and constant_time_compare(code, _code_at(device, last_t)):
         _code_failed(device, ip=ip, user_agent=user_agent, reason="reused")
         raise CodeError(
-            "This code was already used. Wait for the app to show a new one, then enter it.",
+            _("This code was already used. Wait for the app to show a new one, then enter it."),
             code="reused",
         )
     _code_failed(device, ip=ip, user_agent=user_agent, reason="wrong")
     raise CodeError(
-        "That code isn't right. Enter the code that your authenticator app shows now for "
-        "Backstage.",
+        _("That code isn't right. Enter the code that your authenticator app shows now for "
+        "Backstage."),
         code="wrong",
     )
 
@@ -178,7 +184,10 @@ def _email(user: User, *, added: bool) -> None:
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="authenticator_changed", context=context),
+        lambda: send_email(
+            to=user.email, template="authenticator_changed", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 
@@ -200,7 +209,7 @@ def authenticator_setup_confirm(
         )
         if not confirmed:
             raise AuthenticatorError(
-                "This set-up was replaced by a newer one. Start again.", code="replaced"
+                _("This set-up was replaced by a newer one. Start again."), code="replaced"
             )
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         security_event_record(

@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.events import security_event_record
+from accounts.languages import recipient_language
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
 from core.limits import again_words, limit
@@ -43,15 +46,19 @@ def attempt_key(attempt: str) -> str:
     return salted_hmac("mfa.codes.attempt_key", attempt, algorithm="sha256").hexdigest()
 
 
-def code_message(code: str) -> str:
-    # The last line lets browsers offer the code to the page that asked for it (WebOTP).
+def code_message(code: str, language: str = "") -> str:
+    """The text with the code, in `language` (the member's; blank: this request's)."""
+    with translation.override(recipient_language(language=language)):
+        words = _("Your Backstage code is %(code)s.") % {"code": code}
+    # The last line lets browsers offer the code to the page that asked for it (WebOTP);
+    # it is never translated.
     domain = urlsplit(settings.SITE_URL).hostname
-    return f"Your Backstage code is {code}.\n\n@{domain} #{code}"
+    return f"{words}\n\n@{domain} #{code}"
 
 
 # An admin's Remove user phone deletes the device: a request that looked it up just before
 # finds it gone and says so, rather than failing.
-PHONE_REMOVED = "Your phone was removed from your account. Sign in again to set a new one."
+PHONE_REMOVED = _("Your phone was removed from your account. Sign in again to set a new one.")
 
 
 def seconds_until_resend(device: SmsDevice) -> int:
@@ -97,11 +104,14 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
             raise CodeError(PHONE_REMOVED, code="removed")
         wait = max(1, seconds_until_resend(device))
         raise CodeError(
-            f"A code was just sent. You can ask for another in {wait} seconds.",
+            ngettext(
+                "A code was just sent. You can ask for another in %(wait)d second.",
+                "A code was just sent. You can ask for another in %(wait)d seconds.", wait,
+            ) % {"wait": wait},
             code="cooldown",
         )
     try:
-        sms_send(user=user, to=to, body=code_message(code), ip=ip)
+        sms_send(user=user, to=to, body=code_message(code, user.language), ip=ip)
     except (SmsNotAllowed, SmsDeliveryError):
         # Nothing went out, or nothing was delivered: no cooldown, so that they can correct
         # the number at once (the send limits count failed sends too).
@@ -134,8 +144,8 @@ def code_delivery_failure(device: SmsDevice) -> str:
 def _wrong_codes_limit_error() -> CodeError:
     window = limit("SMS_CODE_FAILURES_PER_USER").window
     return CodeError(
-        "Too many wrong codes were entered for your account. For your security, codes "
-        f"are paused: try again {again_words(window)}.",
+        _("Too many wrong codes were entered for your account. For your security, codes "
+          "are paused: try again %(again)s.") % {"again": again_words(window)},
         code="limit",
     )
 
@@ -181,7 +191,11 @@ def code_verify(
     if verdict == "throttled":
         wait = int((until - timezone.now()).total_seconds()) + 1
         raise CodeError(
-            f"Too many wrong codes. Wait {wait} seconds, then try again.", code="throttled"
+            ngettext(
+                "Too many wrong codes. Wait %(wait)d second, then try again.",
+                "Too many wrong codes. Wait %(wait)d seconds, then try again.", wait,
+            ) % {"wait": wait},
+            code="throttled",
         )
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
@@ -191,8 +205,8 @@ def code_verify(
         subject=device.user,
     )
     if verdict == "no_code" or (verdict == "wrong" and locked.token is None):
-        raise CodeError("This code can no longer be used. Ask for a new code.", code="no_code")
+        raise CodeError(_("This code can no longer be used. Ask for a new code."), code="no_code")
     if verdict == "expired":
-        raise CodeError("This code has expired. Ask for a new code.", code="expired")
+        raise CodeError(_("This code has expired. Ask for a new code."), code="expired")
     # Wrong, or typed into an attempt that the current code was not sent for.
-    raise CodeError("That code isn't right. Check the text message and try again.", code="wrong")
+    raise CodeError(_("That code isn't right. Check the text message and try again."), code="wrong")

@@ -8,6 +8,8 @@ failure (`Failure`), mapping its provider's error codes onto the kinds
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 
 class Failure(StrEnum):
     TRY_AGAIN = "try_again"  # The provider's trouble or ours: nothing for the person to fix.
@@ -64,7 +66,7 @@ MESSAGES = {
 }
 
 # Before the reason, on a code page whose code was reported as not delivered.
-UNDELIVERED = "We couldn't deliver the text message with your code."
+UNDELIVERED = _("We couldn't deliver the text message with your code.")
 
 
 def failure_message(kind: str) -> str:

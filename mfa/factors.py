@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.events import security_event_record
@@ -20,8 +21,8 @@ from mfa.passkeys import passkey_set_up, passkeys_delete
 from mfa.recovery import recovery_codes_delete
 
 SMS_FALLBACK_OFF = (
-    "You turned off codes by text message for signing in. Use your passkey, your "
-    "authenticator app or a recovery code."
+    _("You turned off codes by text message for signing in. Use your passkey, your "
+    "authenticator app or a recovery code.")
 )
 
 
@@ -91,11 +92,11 @@ def sms_fallback_set(*, user: User, on: bool, ip: str | None, user_agent: str) -
     """Turn the text-message fallback of `user`'s sign-ins on or off."""
     phone = SmsDevice.objects.on_file().select_for_update().filter(user=user).first()
     if phone is None:
-        raise FactorError("Add a phone first.", code="no_phone")
+        raise FactorError(_("Add a phone first."), code="no_phone")
     if not on and not strong_factor_set_up(user):
         raise FactorError(
-            "Set up an authenticator app first (or add a passkey): without text messages it "
-            "is your way to sign in.",
+            _("Set up an authenticator app first (or add a passkey): without text messages it "
+            "is your way to sign in."),
             code="no_strong_factor",
         )
     if phone.sms_fallback == on:

@@ -4,6 +4,8 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.utils.functional import lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import PhoneNumberType, geocoder
 
@@ -20,12 +22,13 @@ def remembered_for() -> str:
 
 
 def remember_label() -> str:
-    return f"Remember me for {remembered_for()}"
+    return _("Remember me for %(duration)s") % {"duration": remembered_for()}
 
 
 def country_name(region: str) -> str:
     example = phonenumbers.example_number(region)
-    return (example and geocoder.country_name_for_number(example, "en")) or region
+    # In the page's language: phonenumbers' geocoder names countries in fr and de too.
+    return (example and geocoder.country_name_for_number(example, get_language())) or region
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -43,30 +46,30 @@ PHONE_CHARACTERS = re.compile(r"\+?[\d\s().\-/]+")
 
 
 class PhoneForm(forms.Form):
-    country = forms.ChoiceField(label="Country", required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
     number = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         max_length=32,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         error_messages={
-            "required": "Enter your mobile number.",
-            "max_length": "That is too long for a phone number.",
+            "required": _("Enter your mobile number."),
+            "max_length": _("That is too long for a phone number."),
         },
     )
 
     error_messages = {
-        "country_required": "Choose the country of your number, or type it with its + code.",
-        "invalid": "Enter a valid mobile number, for example +41 79 123 45 67.",
-        "invalid_for_country": "This isn't a valid number for {country}. Check the number and "
-        "the country.",
-        "not_mobile": "This number can't receive text messages. Enter a mobile number.",
-        "country_not_allowed": "Text messages can't be sent to numbers in {country} yet. "
-        "Contact your organization admin.",
+        "country_required": _("Choose the country of your number, or type it with its + code."),
+        "invalid": _("Enter a valid mobile number, for example +41 79 123 45 67."),
+        "invalid_for_country": _("This isn't a valid number for {country}. Check the number and "
+        "the country."),
+        "not_mobile": _("This number can't receive text messages. Enter a mobile number."),
+        "country_not_allowed": _("Text messages can't be sent to numbers in {country} yet. "
+        "Contact your organization admin."),
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Choose a country"), *country_choices()]
+        self.fields["country"].choices = [("", _("Choose a country")), *country_choices()]
 
     def clean_number(self):
         number = self.cleaned_data["number"]
@@ -91,7 +94,7 @@ class PhoneForm(forms.Form):
         found = phonenumbers.region_code_for_number(parsed)
         if not (phonenumbers.is_possible_number(parsed) and phonenumbers.is_valid_number(parsed)):
             message = self.error_messages["invalid_for_country"].format(
-                country=country_name(region or found) if (region or found) else "that country"
+                country=country_name(region or found) if (region or found) else _("that country")
             )
             raise forms.ValidationError(message, code="invalid_for_country")
         if phonenumbers.number_type(parsed) not in SMS_CAPABLE_TYPES:
@@ -109,7 +112,7 @@ class PhoneForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=20,
         widget=forms.TextInput(
             attrs={
@@ -119,7 +122,7 @@ class CodeForm(forms.Form):
                 "autofocus": True,
             }
         ),
-        error_messages={"required": "Enter the code from the text message."},
+        error_messages={"required": _("Enter the code from the text message.")},
     )
     # Lazy: worded when the page is drawn, from the setting as it is then.
     remember = forms.BooleanField(label=lazy(remember_label, str)(), required=False)
@@ -129,7 +132,8 @@ class CodeForm(forms.Form):
         # isdecimal() alone would let Arabic-Indic or fullwidth digits through.
         if len(code) != CODE_DIGITS or not (code.isascii() and code.isdigit()):
             raise forms.ValidationError(
-                f"The code is {CODE_DIGITS} digits, like 123456.", code="format"
+                _("The code is %(digits)d digits, like 123456.") % {"digits": CODE_DIGITS},
+                code="format",
             )
         return code
 
@@ -140,7 +144,7 @@ class AuthenticatorCodeForm(CodeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].error_messages["required"] = (
-            "Enter the code from your authenticator app."
+            _("Enter the code from your authenticator app.")
         )
 
     @property
@@ -177,7 +181,7 @@ class RecoveryCodeForm(forms.Form):
     """One of the member's recovery codes, at sign-in."""
 
     code = forms.CharField(
-        label="Recovery code",
+        label=_("Recovery code"),
         max_length=40,
         widget=forms.TextInput(
             attrs={
@@ -187,13 +191,13 @@ class RecoveryCodeForm(forms.Form):
                 "autofocus": True,
             }
         ),
-        error_messages={"required": "Enter one of your recovery codes."},
+        error_messages={"required": _("Enter one of your recovery codes.")},
     )
 
     def clean_code(self):
         if recovery_code_normalize(self.cleaned_data["code"]) is None:
             raise forms.ValidationError(
-                "A recovery code is 10 letters and digits, like abcde-23456.", code="format"
+                _("A recovery code is 10 letters and digits, like abcde-23456."), code="format"
             )
         return self.cleaned_data["code"]
 
@@ -205,7 +209,7 @@ class PasskeyForm(forms.Form):
 
     error_messages = {
         # A hidden field's error would show nowhere: this one goes to the top of the form.
-        "no_answer": "Your browser didn't send a passkey. Press the button again.",
+        "no_answer": _("Your browser didn't send a passkey. Press the button again."),
     }
 
     def clean(self):
@@ -223,11 +227,11 @@ class PasskeySigninForm(PasskeyForm):
 
 class PasskeyNameForm(forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=64,
-        help_text="For you to tell your passkeys apart, such as the device that holds it.",
+        help_text=_("For you to tell your passkeys apart, such as the device that holds it."),
         error_messages={
-            "required": "Enter a name for this passkey.",
-            "max_length": "Keep the name to 64 characters or fewer.",
+            "required": _("Enter a name for this passkey."),
+            "max_length": _("Keep the name to 64 characters or fewer."),
         },
     )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import (
     CooldownMixin,
     Device,
@@ -66,19 +67,19 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     number = PhoneNumberField(blank=True)
     pending_number = PhoneNumberField(blank=True)
     code_failures = models.PositiveSmallIntegerField(
-        default=0, help_text="Wrong tries against the current code."
+        default=0, help_text=_("Wrong tries against the current code.")
     )
     # Off: sign-ins never send a code to this phone while the member has a strong factor
     # (mfa.factors.sms_signin_allowed); the number stays on file for an admin's reset.
     sms_fallback = models.BooleanField(
         default=True,
-        help_text="Whether a sign-in may use a text message instead of a stronger factor.",
+        help_text=_("Whether a sign-in may use a text message instead of a stronger factor."),
     )
     # Which sign-in attempt (or phone change) the current code was sent for, as a keyed
     # hash (mfa.codes.attempt_key), and its wrong codes so far, across its resends.
     attempt_key = models.CharField(max_length=64, blank=True, editable=False)
     attempt_failures = models.PositiveSmallIntegerField(
-        default=0, help_text="Wrong tries of the sign-in attempt that the current code is for."
+        default=0, help_text=_("Wrong tries of the sign-in attempt that the current code is for.")
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -87,7 +88,7 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     objects = DeviceManager.from_queryset(SmsDeviceQuerySet)()
 
     class Meta:
-        verbose_name = "SMS device"
+        verbose_name = _("SMS device")
         constraints = [
             models.UniqueConstraint(fields=["user"], name="one_sms_device_per_user"),
         ]
@@ -187,8 +188,8 @@ class RecoveryCodeDevice(Device):
     objects = DeviceManager()
 
     class Meta:
-        verbose_name = "recovery codes"
-        verbose_name_plural = "recovery codes"
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
         constraints = [
             models.UniqueConstraint(fields=["user"], name="one_recovery_code_device_per_user"),
         ]
@@ -267,7 +268,7 @@ class PasskeyDevice(Device):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "passkey"
+        verbose_name = _("passkey")
         ordering = ["created_at", "pk"]
 
 
@@ -295,10 +296,10 @@ class SmsMessage(models.Model):
     """Every SMS we tried to send: to whom, what came of it. Never the text (it holds a code)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     # The statuses a delivery report may move a sent message from (mfa.webhooks): only
     # forward, so a late or replayed report never undoes a later one. Failed is last:
@@ -325,7 +326,7 @@ class SmsMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = "SMS message"
+        verbose_name = _("SMS message")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["to", "created_at"]),
@@ -350,7 +351,7 @@ class SmsLimitKey(models.Model):
     key = models.CharField(max_length=80, unique=True)
 
     class Meta:
-        verbose_name = "SMS limit key"
+        verbose_name = _("SMS limit key")
 
     def __str__(self):
         return self.key

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -35,7 +36,7 @@ from mfa.passkeys import (
 from mfa.views import _signed_in, pending_signin_required
 from organizations.sso import enterprise_login_mandatory
 
-ENTERPRISE_LOGIN_REQUIRED = "Your organization signs you in with Enterprise login."
+ENTERPRISE_LOGIN_REQUIRED = _("Your organization signs you in with Enterprise login.")
 
 
 def _options(options_json: str) -> HttpResponse:
@@ -162,7 +163,7 @@ def passkey_add(request):
     except PasskeyError as error:
         messages.error(request, error.message)
         return redirect("accounts:settings")
-    messages.success(request, "Passkey added. Signing in now asks for it first.")
+    messages.success(request, _("Passkey added. Signing in now asks for it first."))
     return redirect("accounts:settings-passkey-name", passkey_id=device.pk)
 
 
@@ -174,7 +175,7 @@ def passkey_name(request, passkey_id: int):
     form = PasskeyNameForm(request.POST or None, initial={"name": device.name})
     if request.method == "POST" and form.is_valid():
         passkey_rename(user=request.user, passkey_id=device.pk, name=form.cleaned_data["name"])
-        messages.success(request, "Your passkey's name has been saved.")
+        messages.success(request, _("Your passkey's name has been saved."))
         return redirect("accounts:settings")
     return render(request, "accounts/settings_passkey_name.html", {"form": form, "device": device})
 
@@ -184,5 +185,5 @@ def passkey_name(request, passkey_id: int):
 def passkey_removal(request, passkey_id: int):
     if not passkey_remove(user=request.user, passkey_id=passkey_id, **client_of(request)):
         raise Http404
-    messages.success(request, "Passkey removed.")
+    messages.success(request, _("Passkey removed."))
     return redirect("accounts:settings")

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -66,12 +67,12 @@ class PasskeyError(ApplicationError):
     """A passkey not accepted; `message` is shown to the person."""
 
     messages = {
-        "expired": "This passkey request has expired or was already used. Try again.",
-        "invalid": "Your passkey couldn't be checked, so it wasn't accepted. Try again.",
-        "unknown": "This passkey isn't one of the passkeys of your Backstage account.",
-        "unknown_passwordless": "This passkey isn't known to Backstage. Sign in with your "
-        "email and password instead.",
-        "duplicate": "This passkey is already on your account.",
+        "expired": _("This passkey request has expired or was already used. Try again."),
+        "invalid": _("Your passkey couldn't be checked, so it wasn't accepted. Try again."),
+        "unknown": _("This passkey isn't one of the passkeys of your Backstage account."),
+        "unknown_passwordless": _("This passkey isn't known to Backstage. Sign in with your "
+                                  "email and password instead."),
+        "duplicate": _("This passkey is already on your account."),
     }
 
     def __init__(self, code: str):
@@ -203,7 +204,10 @@ def _changed_email(user: User, *, device: PasskeyDevice, added: bool) -> None:
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="passkey_changed", context=context),
+        lambda: send_email(
+            to=user.email, template="passkey_changed", context=context,
+            language=user.language,
+        ),
         robust=True,
     )
 

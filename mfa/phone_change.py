@@ -5,6 +5,7 @@ session, like a sign-in attempt), so that a code sent for a sign-in cannot confi
 and the other way round. Until that code is entered the number on file stays the phone.
 """
 
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
 from mfa.codes import CodeError, code_send, code_verify
@@ -20,7 +21,7 @@ def phone_masked(number) -> str:
 def phone_change_start(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:
     """Send a code for `attempt` to `number`, which becomes the phone once the code is entered."""
     if SmsDevice.objects.on_file().filter(user=user, number=number).exists():
-        raise CodeError("This is already your phone number.", code="same_number")
+        raise CodeError(_("This is already your phone number."), code="same_number")
     phone_code_request(user=user, number=number, attempt=attempt, ip=ip)
 
 
@@ -47,6 +48,6 @@ def phone_change_confirm(
     if not device.pending_number:
         # Only a code sent to the number on file leaves nothing waiting, and
         # phone_change_start never sends one; refuse rather than confirm nothing.
-        raise CodeError("This code can no longer be used. Start again.", code="no_change")
+        raise CodeError(_("This code can no longer be used. Start again."), code="no_change")
     device = phone_confirm(device=device, ip=ip, user_agent=user_agent)
     return device

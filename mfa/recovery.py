@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
@@ -39,7 +40,7 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_CODES_LOW = 3  # settings warn below this many
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 10
-DEVICE_NAME = "Recovery codes"
+DEVICE_NAME = _("Recovery codes")
 
 
 class RecoveryCodeError(ApplicationError):
@@ -75,7 +76,10 @@ def _email(user: User, template: str, **context) -> None:
     }
     # After commit, and robust: a mail server that is down must not undo the change.
     transaction.on_commit(
-        lambda: send_email(to=user.email, template=template, context=context), robust=True
+        lambda: send_email(
+            to=user.email, template=template, context=context,
+            language=user.language,
+        ), robust=True
     )
 
 
@@ -87,9 +91,9 @@ def recovery_codes_create(*, user: User, ip: str | None, user_agent: str) -> lis
     User.objects.select_for_update().filter(pk=user.pk).first()
     if not SmsDevice.objects.on_file().filter(user=user).exists():
         raise RecoveryCodeError(
-            "Add a phone first: recovery codes come on top of it.", code="no_phone"
+            _("Add a phone first: recovery codes come on top of it."), code="no_phone"
         )
-    device, _ = RecoveryCodeDevice.objects.get_or_create(
+    device, _created = RecoveryCodeDevice.objects.get_or_create(
         user=user, defaults={"name": DEVICE_NAME, "confirmed": True}
     )
     replaced = device.codes.exists()
@@ -130,7 +134,7 @@ def recovery_code_verify(
     device = recovery_code_device(user)
     phone = SmsDevice.objects.filter(user=user).first()
     if device is None or phone is None:
-        raise CodeError("You have no recovery codes left.", code="no_codes")
+        raise CodeError(_("You have no recovery codes left."), code="no_codes")
     code_throttle_check(phone)
     # A text that cannot be a code (the form refuses it first) is checked as a wrong one.
     normalized = recovery_code_normalize(code) or ""
@@ -151,7 +155,7 @@ def recovery_code_verify(
         subject=user, factor="recovery",
     )
     raise CodeError(
-        "That recovery code isn't right, or it was already used. Check it and try again.",
+        _("That recovery code isn't right, or it was already used. Check it and try again."),
         code="wrong",
     )
 

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
 
 from core.errors import ApplicationError
@@ -27,10 +29,12 @@ logger = logging.getLogger(__name__)
 
 # What is limited -> (SmsNotAllowed.code, what was exceeded, in words).
 LIMITS = {
-    "user": ("limit-user", "You have asked for too many codes."),
-    "number": ("limit-number", "Too many codes were sent to this number."),
-    "number_block": ("limit-number-block", "Too many codes were sent to numbers like this one."),
-    "ip": ("limit-ip", "Too many codes were asked for from your network."),
+    "user": ("limit-user", _("You have asked for too many codes.")),
+    "number": ("limit-number", _("Too many codes were sent to this number.")),
+    "number_block": (
+        "limit-number-block", _("Too many codes were sent to numbers like this one.")
+    ),
+    "ip": ("limit-ip", _("Too many codes were asked for from your network.")),
 }
 # What is limited -> its limits in settings.LIMITS (core.limits), within an hour and a day.
 LIMIT_NAMES = {
@@ -76,9 +80,13 @@ def _check_country(to, e164: str) -> None:
     region = phonenumbers.region_code_for_number(to)
     if region in settings.SMS_ALLOWED_COUNTRIES:
         return
-    country = geocoder.country_name_for_number(to, "en")
-    where = f"numbers in {country}" if country else "this number"
-    message = f"Text messages can't be sent to {where} yet. Contact your organization admin."
+    country = geocoder.country_name_for_number(to, get_language())
+    if country:
+        message = _("Text messages can't be sent to numbers in %(country)s yet. Contact your "
+                    "organization admin.") % {"country": country}
+    else:
+        message = _("Text messages can't be sent to this number yet. Contact your "
+                    "organization admin.")
     _refuse("country", message, e164)
 
 
@@ -149,7 +157,9 @@ def _check_limits(*, user, e164: str, ip: str | None, now) -> None:
         # The longest window reached is the honest answer to "when can I try again?".
         window, kind = max(reached, key=lambda hit: hit[0])
         code, what = LIMITS[kind]
-        _refuse(code, f"{what} Try again {again_words(window)}.", e164)
+        _refuse(code, _("%(what)s Try again %(again)s.") % {
+            "what": what, "again": again_words(window),
+        }, e164)
 
 
 def _refuse(code: str, message: str, e164: str):

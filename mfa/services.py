@@ -62,6 +62,9 @@ def _phone_set_email(device: SmsDevice, *, first_phone: bool) -> None:
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
     transaction.on_commit(
-        lambda: send_email(to=user.email, template="phone_changed", context=context),
+        lambda: send_email(
+            to=user.email, template="phone_changed", context=context,
+            language=user.language,
+        ),
         robust=True,
     )

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -108,7 +109,7 @@ def phone_change_code(request):
             form.add_error("code", error.message)
         else:
             del request.session[PHONE_CHANGE_ATTEMPT]
-            messages.success(request, "Your phone number has been changed.")
+            messages.success(request, _("Your phone number has been changed."))
             return redirect("accounts:settings")
     return render(
         request,
@@ -133,7 +134,7 @@ def phone_change_code_resend(request):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "A new code is on its way.")
+        messages.success(request, _("A new code is on its way."))
     return redirect("accounts:settings-phone-code")
 
 
@@ -168,7 +169,7 @@ def authenticator_setup(request):
         else:
             del request.session[AUTHENTICATOR_SETUP]
             messages.success(
-                request, "Your authenticator app is set up. Signing in now asks for its code."
+                request, _("Your authenticator app is set up. Signing in now asks for its code.")
             )
             return redirect("accounts:settings")
     return render(
@@ -191,8 +192,8 @@ def authenticator_removal(request):
         authenticator_remove(user=request.user, **client_of(request))
         messages.success(
             request,
-            "Your authenticator app has been removed. Signing in now sends a code by text "
-            "message.",
+            _("Your authenticator app has been removed. Signing in now sends a code by text "
+            "message."),
         )
         return redirect("accounts:settings")
     return render(request, "accounts/settings_authenticator_remove.html", {"device": device})

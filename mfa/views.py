@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.signin import (
@@ -52,7 +54,7 @@ from mfa.stages import sms_refused_redirect, sms_step_start
 from mfa.trust import remembered_browser_grant
 from organizations.members import admins_to_ask
 
-SIGN_IN_AGAIN = "Your sign-in timed out. Enter your email and password again."
+SIGN_IN_AGAIN = _("Your sign-in timed out. Enter your email and password again.")
 
 
 def pending_signin_required(view):
@@ -186,7 +188,7 @@ def resend(request, user, pending):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "A new code is on its way.")
+        messages.success(request, _("A new code is on its way."))
     return redirect("mfa:verify")
 
 
@@ -323,14 +325,21 @@ def step_up_sms(request):
 
 def _codes_left_message(left: int) -> str:
     if left == 0:
-        return (
+        return _(
             "You used your last recovery code. Create new recovery codes in your personal "
             "settings."
         )
-    words = f"You used a recovery code: {left} {'is' if left == 1 else 'are'} left."
     if left < RECOVERY_CODES_LOW:
-        words += " Create new recovery codes in your personal settings."
-    return words
+        return ngettext(
+            "You used a recovery code: %(left)d is left. Create new recovery codes in your "
+            "personal settings.",
+            "You used a recovery code: %(left)d are left. Create new recovery codes in your "
+            "personal settings.", left,
+        ) % {"left": left}
+    return ngettext(
+        "You used a recovery code: %(left)d is left.",
+        "You used a recovery code: %(left)d are left.", left,
+    ) % {"left": left}
 
 
 @pending_signin_required

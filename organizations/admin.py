@@ -6,6 +6,7 @@ workspaces inlines come from organizations.member_admin.
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from organizations.forms import EmailDomainForm, EnterpriseLoginAdminForm
 from organizations.member_admin import (
@@ -38,7 +39,7 @@ class EnterpriseLoginInline(admin.StackedInline):
     ]
     readonly_fields = ["idp_entity_id", "idp_sso_url", "signing_certificates"]
 
-    @admin.display(description="IdP signing certificates")
+    @admin.display(description=_("IdP signing certificates"))
     def signing_certificates(self, login):
         if not login.idp_certificates:
             return "—"
@@ -61,7 +62,7 @@ class OrganizationAdmin(OrganizationMembersAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "mfa_opt_in"]}),
         ("For the customer's identity provider (SAML2)", {
-            "description": "Give these to the customer's IdP administrator.",
+            "description": _("Give these to the customer's IdP administrator."),
             "fields": ["sp_entity_id", "sp_acs_url", "sp_metadata_url"],
         }),
     ]
@@ -81,22 +82,22 @@ class OrganizationAdmin(OrganizationMembersAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("enterprise_login")
 
-    @admin.display(description="Enterprise login")
+    @admin.display(description=_("Enterprise login"))
     def enterprise_login_state(self, organization):
         login = getattr(organization, "enterprise_login", None)
         if login is None or not login.enabled:
             return "off"
         return "mandatory" if login.mandatory else "optional"
 
-    @admin.display(description="SP entity ID (audience)")
+    @admin.display(description=_("SP entity ID (audience)"))
     def sp_entity_id(self, organization):
         return sp_entity_id(organization) if organization.pk else "—"
 
-    @admin.display(description="ACS URL (HTTP-POST)")
+    @admin.display(description=_("ACS URL (HTTP-POST)"))
     def sp_acs_url(self, organization):
         return sp_acs_url(organization) if organization.pk else "—"
 
-    @admin.display(description="SP metadata URL")
+    @admin.display(description=_("SP metadata URL"))
     def sp_metadata_url(self, organization):
         if not organization.pk:
             return "—"

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save, pre_save
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganizationsConfig(AppConfig):
     name = "organizations"
-    verbose_name = "Organizations"
+    verbose_name = _("Organizations")
 
     def ready(self):
         from organizations import sso_mandatory

@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.domains import domain_to_ascii
 from accounts.form_fields import EMAIL_MAX_LENGTH, email_stored_length_validate
@@ -15,7 +16,7 @@ class EnterpriseLoginForm(forms.Form):
     """The email that tells which organization's identity provider to send the person to."""
 
     email = forms.CharField(
-        label="Work email",
+        label=_("Work email"),
         max_length=EMAIL_MAX_LENGTH,
         # A typo in the domain is worded below (not set up), so only the stored length here.
         validators=[email_stored_length_validate],
@@ -24,9 +25,9 @@ class EnterpriseLoginForm(forms.Form):
     )
 
     error_messages = {
-        "invalid": "Enter your work email, like name@company.com.",
-        "not_set_up": "Enterprise login isn't set up for %(domain)s. "
-        "Sign in with your email and password instead.",
+        "invalid": _("Enter your work email, like name@company.com."),
+        "not_set_up": _("Enterprise login isn't set up for %(domain)s. "
+        "Sign in with your email and password instead."),
     }
 
     def clean_email(self):
@@ -63,16 +64,16 @@ class EmailDomainForm(forms.ModelForm):
         domain = domain_to_ascii(self.cleaned_data["domain"].strip().removeprefix("@"))
         if not _DOMAIN.match(domain):
             raise forms.ValidationError(
-                "Enter a domain name like acme.com, without the @ or a path.", code="invalid"
+                _("Enter a domain name like acme.com, without the @ or a path."), code="invalid"
             )
         return domain
 
 
 class EnterpriseLoginAdminForm(forms.ModelForm):
     idp_metadata_file = forms.FileField(
-        label="or upload the IdP metadata file",
+        label=_("or upload the IdP metadata file"),
         required=False,
-        help_text="An uploaded file replaces the pasted metadata.",
+        help_text=_("An uploaded file replaces the pasted metadata."),
     )
 
     class Meta:
@@ -86,12 +87,12 @@ class EnterpriseLoginAdminForm(forms.ModelForm):
         if not upload:
             return None
         if upload.size > METADATA_MAX_CHARS:
-            raise forms.ValidationError("The metadata file is too large (over 1 MB).",
+            raise forms.ValidationError(_("The metadata file is too large (over 1 MB)."),
                                         code="too_large")
         try:
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise forms.ValidationError("The metadata file is not UTF-8 text.",
+            raise forms.ValidationError(_("The metadata file is not UTF-8 text."),
                                         code="not_text") from error
 
     def clean(self):

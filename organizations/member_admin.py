@@ -9,6 +9,7 @@ takes `OrganizationMembersAdminMixin` first among its bases and lists the two in
 from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from core.http import client_of
 from organizations.members import membership_add, membership_remove, membership_role_change
@@ -34,8 +35,8 @@ class MembershipInlineFormSet(BaseInlineFormSet):
                 keeps_admin = True
         if had_admin and not keeps_admin:
             raise forms.ValidationError(
-                "The organization must keep at least one admin. Make someone else an admin "
-                "first.", code="last_admin",
+                _("The organization must keep at least one admin. Make someone else an admin "
+                "first."), code="last_admin",
             )
 
 

@@ -1,25 +1,27 @@
 """The Members page's forms: what is accepted, and the words of each error (STYLE habit 9)."""
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.form_fields import EmailAddressField
 from organizations.models import Membership
 
 SEARCH_MAX_LENGTH = 254  # the longest email there can be
 ROLE_ERRORS = {
-    "required": "Choose a role: admin or member.",
-    "invalid_choice": "Choose a role: admin or member.",
+    "required": _("Choose a role: admin or member."),
+    "invalid_choice": _("Choose a role: admin or member."),
 }
 
 
 class MemberSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search by name or email",
+        label=_("Search by name or email"),
         required=False,
         max_length=SEARCH_MAX_LENGTH,
         error_messages={
-            "max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters.",
-            "null_characters_not_allowed": "Search for letters, digits or symbols only.",
+            "max_length": _("Search for at most %(limit_value)d characters."),
+            "null_characters_not_allowed": _("Search for letters, digits or symbols only."),
         },
     )
 
@@ -30,19 +32,28 @@ class MemberSearchForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = EmailAddressField(
-        label="Email",
+        label=_("Email"),
         error_messages={
-            "required": "Enter the email address of the person to invite.",
-            "invalid": "Enter a valid email address, like name@example.com.",
-            "max_length": "An email address has at most 254 characters.",
-            "null_characters_not_allowed": "Enter a valid email address, like name@example.com.",
+            "required": _("Enter the email address of the person to invite."),
+            "invalid": _("Enter a valid email address, like name@example.com."),
+            "max_length": _("An email address has at most 254 characters."),
+            "null_characters_not_allowed": _("Enter a valid email address, like name@example.com."),
         },
     )
     role = forms.ChoiceField(
-        label="Role",
+        label=_("Role"),
         choices=Membership.Role.choices,
         initial=Membership.Role.MEMBER,
         error_messages=ROLE_ERRORS,
+    )
+    # The invitation email's language; the view starts it at the admin's own, which
+    # invitation_create also takes when none is sent.
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the invitation email."),
+        error_messages={"invalid_choice": _("Choose the language of the invitation.")},
     )
 
     def clean_email(self):
@@ -56,5 +67,5 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(
-        label="Role", choices=Membership.Role.choices, error_messages=ROLE_ERRORS
+        label=_("Role"), choices=Membership.Role.choices, error_messages=ROLE_ERRORS
     )

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.invitations import (
@@ -20,6 +21,7 @@ from accounts.invitations import (
     invitation_resend,
     invitation_revoke,
 )
+from accounts.languages import recipient_language
 from accounts.models import Invitation
 from core.http import client_of
 from mfa.models import SmsDevice
@@ -42,8 +44,8 @@ from organizations.permissions import support_account_refusal
 PER_PAGE = 50
 PENDING_INVITATIONS_SHOWN = 100
 # Whether or not the address has an account: inviting must not tell (SECURITY.md 9).
-INVITED = "We've sent an invitation to {email}."
-LONE_ADMIN = "A lone admin can't get their own phone reset by a colleague. Add another admin."
+INVITED = _("We've sent an invitation to {email}.")
+LONE_ADMIN = _("A lone admin can't get their own phone reset by a colleague. Add another admin.")
 
 
 class IdConverter:
@@ -127,7 +129,7 @@ def members(request, slug):
         "page": page,
         "search_form": search_form,
         "search": search,
-        "invite_form": InviteForm(),
+        "invite_form": InviteForm(initial={"language": recipient_language(request.user)}),
         "role_choices": Membership.Role.choices,
         "invitations": invitations,
         "now": timezone.now(),
@@ -144,6 +146,7 @@ def member_invite(request, slug):
             invitation = invitation_create(
                 email=form.cleaned_data["email"], organization=organization,
                 role=form.cleaned_data["role"], invited_by=request.user, **client_of(request),
+                language=form.cleaned_data["language"],
             )
         except InvitationError as error:
             form.add_error("email", error.message)
@@ -172,8 +175,8 @@ def member_phone_remove(request, slug, member_id):
     if request.method == "POST":
         messages.success(
             request,
-            f"The phone of {display_name(member)} was removed and they were signed out "
-            "everywhere. They will set a new number at their next sign-in.",
+            _("The phone of %(name)s was removed and they were signed out everywhere. They "
+              "will set a new number at their next sign-in.") % {"name": display_name(member)},
         )
         return redirect(_members_url(organization))
     return render(request, "organizations/members_phone_remove.html", {
@@ -197,8 +200,10 @@ def member_role(request, slug, member_id):
     except MemberError as error:
         messages.error(request, error.message)
     else:
-        role = "an admin" if membership.is_admin else "a member"
-        messages.success(request, f"{display_name(membership.user)} is now {role}.")
+        words = _("%(name)s is now an admin.") if membership.is_admin else _(
+            "%(name)s is now a member."
+        )
+        messages.success(request, words % {"name": display_name(membership.user)})
     return redirect(_members_url(organization))
 
 
@@ -222,7 +227,9 @@ def member_remove(request, slug, member_id):
         messages.error(request, error.message)
         return redirect(_members_url(organization))
     messages.success(
-        request, f"{display_name(membership.user)} was removed from {organization.name}."
+        request, _("%(name)s was removed from %(organization)s.") % {
+            "name": display_name(membership.user), "organization": organization.name,
+        }
     )
     if membership.user_id == request.user.pk:  # they left: the page is no longer theirs
         return redirect("home")
@@ -242,7 +249,9 @@ def invitation_resend_view(request, slug, invitation_id):
     except InvitationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"We've sent a new invitation to {invitation.email}.")
+        messages.success(
+            request, _("We've sent a new invitation to %(email)s.") % {"email": invitation.email}
+        )
     return redirect(_members_url(organization))
 
 
@@ -255,7 +264,9 @@ def invitation_revoke_view(request, slug, invitation_id):
     except InvitationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+        messages.success(
+            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
+        )
     return redirect(_members_url(organization))
 
 

@@ -11,9 +11,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import send_email
 from accounts.events import security_event_record
+from accounts.languages import recipient_language
 from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
 from core.errors import ApplicationError
@@ -35,16 +39,16 @@ class MemberError(ApplicationError):
 
 
 ERRORS = {
-    "own_phone": "You can't remove your own phone. Ask another admin of your organization "
-    "to do it.",
-    "no_phone": "{name} has no phone to remove.",
-    "last_admin": "{organization} must keep at least one admin. Make someone else an admin "
-    "first.",
-    "invalid_role": "Choose a role: admin or member.",
-    "already_member": "{name} is already a member of {organization}.",
-    "not_member": "This person is no longer a member of the organization.",
-    "support_account": "{name} has a Backstage Support account: only Backstage Support can "
-    "remove its phone or remove it from an organization.",
+    "own_phone": _("You can't remove your own phone. Ask another admin of your organization "
+    "to do it."),
+    "no_phone": _("{name} has no phone to remove."),
+    "last_admin": _("{organization} must keep at least one admin. Make someone else an admin "
+    "first."),
+    "invalid_role": _("Choose a role: admin or member."),
+    "already_member": _("{name} is already a member of {organization}."),
+    "not_member": _("This person is no longer a member of the organization."),
+    "support_account": _("{name} has a Backstage Support account: only Backstage Support can "
+    "remove its phone or remove it from an organization."),
 }
 
 
@@ -109,41 +113,60 @@ def member_phone_reset(
         "by_support": actor.is_staff and organization is None,
         "organization": organization,
         **removed,
-        **_removed_words(removed),
+        **_removed_words(removed, member=member),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     # After commit, so that an email never announces a reset that was rolled back; and a
     # mail server that is down must not undo the reset of a phone that may be in the wrong
     # hands (robust: the failure is logged).
     transaction.on_commit(
-        lambda: send_email(to=member.email, template="phone_reset", context=context),
+        lambda: send_email(
+            to=member.email, template="phone_reset", context=context,
+            language=member.language,
+        ),
         robust=True,
     )
 
 
-def _removed_words(removed: dict[str, bool]) -> dict[str, str]:
+def _removed_words(removed: dict[str, bool], *, member: User) -> dict[str, str]:
     """What else than the phone a reset removed, worded for the email: `also` follows "the
-    phone number", `subject_also` follows "The phone" in the subject."""
-    others = [
-        words for key, words in [
-            ("authenticator_removed", ("the authenticator app", "authenticator app")),
-            ("passkeys_removed", ("the passkeys", "passkeys")),
-            ("recovery_codes_removed", ("the recovery codes", "recovery codes")),
+    phone number", `subject_also` follows "The phone" in the subject.
+
+    Worded here, in the language the email goes out in (send_email picks the same one), so
+    the task stores finished words; the templates only place them.
+    """
+    with translation.override(recipient_language(user=member)):
+        others = [
+            words for key, words in [
+                ("authenticator_removed", (
+                    gettext("the authenticator app"),
+                    pgettext("phone reset email subject", "authenticator app"),
+                )),
+                ("passkeys_removed", (
+                    gettext("the passkeys"),
+                    pgettext("phone reset email subject", "passkeys"),
+                )),
+                ("recovery_codes_removed", (
+                    gettext("the recovery codes"),
+                    pgettext("phone reset email subject", "recovery codes"),
+                )),
+            ]
+            if removed.get(key)
         ]
-        if removed.get(key)
-    ]
 
-    def joined(names: list[str]) -> str:
-        if not names:
-            return ""
-        if len(names) == 1:
-            return f" and {names[0]}"
-        return ", " + ", ".join(names[:-1]) + f" and {names[-1]}"
+        def joined(names: list[str]) -> str:
+            if not names:
+                return ""
+            if len(names) == 1:
+                return gettext(" and %(last)s") % {"last": names[0]}
+            return gettext(", %(first)s and %(last)s") % {
+                "first": ", ".join(names[:-1]), "last": names[-1],
+            }
 
-    return {
-        "also": joined([body for body, _ in others]),
-        "subject_also": joined([subject for _, subject in others]),
-    }
+        return {
+            "also": joined([body for body, _subject in others]),
+            "subject_also": joined([subject for _body, subject in others]),
+        }
 
 
 # Roles and membership ------------------------------------------------------------------------
@@ -314,14 +337,14 @@ def activity_events(organization: Organization) -> QuerySet[SecurityEvent]:
 
 ROLE_WORDS = dict(Membership.Role.choices)
 METHOD_WORDS = {
-    "password": "with the password",
-    "sms": "with the password and a code",
-    "totp": "with the password and an authenticator app",
-    "passkey": "with the password and a passkey",
-    "passwordless": "with a passkey, without a password",
-    "recovery": "with the password and a recovery code",
-    "remembered": "with the password, on a remembered browser",
-    "sso": "with enterprise login",
+    "password": _("with the password"),
+    "sms": _("with the password and a code"),
+    "totp": _("with the password and an authenticator app"),
+    "passkey": _("with the password and a passkey"),
+    "passwordless": _("with a passkey, without a password"),
+    "recovery": _("with the password and a recovery code"),
+    "remembered": _("with the password, on a remembered browser"),
+    "sso": _("with enterprise login"),
 }
 
 
@@ -336,22 +359,24 @@ def event_summary(event: SecurityEvent) -> str:
     if previous in ROLE_WORDS and role in ROLE_WORDS:
         words.append(f"{ROLE_WORDS[previous]} → {ROLE_WORDS[role]}")
     elif role in ROLE_WORDS:
-        words.append(f"as {ROLE_WORDS[role].lower()}")
+        words.append(_("as %(role)s") % {"role": str(ROLE_WORDS[role]).lower()})
     if detail.get("method") in METHOD_WORDS:
-        words.append(METHOD_WORDS[detail["method"]])
+        words.append(str(METHOD_WORDS[detail["method"]]))
     if detail.get("passkey"):
-        words.append(f"passkey “{detail['passkey']}”")
+        words.append(_("passkey “%(name)s”") % {"name": detail["passkey"]})
     if detail.get("resent"):
-        words.append("sent again")
+        words.append(str(_("sent again")))
     if detail.get("number_ending"):
-        words.append(f"number ending in {detail['number_ending']}")
+        words.append(_("number ending in %(digits)s") % {"digits": detail["number_ending"]})
     if detail.get("factor") == "recovery":
-        words.append("a recovery code")
+        words.append(str(_("a recovery code")))
     if isinstance(detail.get("codes_left"), int):
         left = detail["codes_left"]
-        words.append(f"{left} recovery code{'' if left == 1 else 's'} left")
+        words.append(ngettext(
+            "%(left)d recovery code left", "%(left)d recovery codes left", left
+        ) % {"left": left})
     if detail.get("passkeys_removed"):
-        words.append("passkeys removed")
+        words.append(str(_("passkeys removed")))
     if detail.get("recovery_codes_removed"):
-        words.append("recovery codes removed")
+        words.append(str(_("recovery codes removed")))
     return ", ".join(words)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.domains import domain_to_ascii
 from core.http import NEXT_URL_MAX_LENGTH
@@ -13,11 +14,13 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     mfa_opt_in = models.BooleanField(
         "MFA opt-in", default=False,
-        help_text="Require the SMS second factor before the global enforcement date.",
+        help_text=_("Require the SMS second factor before the global enforcement date."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
 
     def __str__(self):
@@ -26,8 +29,8 @@ class Organization(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MEMBER = "member", "Member"
+        ADMIN = "admin", _("Admin")
+        MEMBER = "member", _("Member")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -39,6 +42,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org"),
         ]
@@ -59,6 +64,8 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=60)
 
     class Meta:
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="workspace_slug_per_org"),
@@ -77,6 +84,8 @@ class EmailDomain(models.Model):
     domain = models.CharField(max_length=253, unique=True)
 
     class Meta:
+        verbose_name = _("email domain")
+        verbose_name_plural = _("email domains")
         ordering = ["domain"]
 
     def __str__(self):
@@ -100,31 +109,31 @@ class EnterpriseLogin(models.Model):
         Organization, on_delete=models.CASCADE, related_name="enterprise_login"
     )
     enabled = models.BooleanField(
-        default=False, help_text="Members of the claimed domains may sign in with their IdP."
+        default=False, help_text=_("Members of the claimed domains may sign in with their IdP.")
     )
     mandatory = models.BooleanField(
         default=False,
-        help_text="Refuse password sign-in for the claimed domains: enterprise login only.",
+        help_text=_("Refuse password sign-in for the claimed domains: enterprise login only."),
     )
     idp_metadata_xml = models.TextField(
         "IdP metadata (XML)", blank=True,
-        help_text="The identity provider's SAML2 metadata, as the customer's IdP exports it.",
+        help_text=_("The identity provider's SAML2 metadata, as the customer's IdP exports it."),
     )
     email_attribute = models.CharField(
         max_length=255, blank=True,
-        help_text="The SAML attribute that carries the email. Leave blank to use the NameID.",
+        help_text=_("The SAML attribute that carries the email. Leave blank to use the NameID."),
     )
     # Parsed from idp_metadata_xml by clean().
     idp_entity_id = models.CharField("IdP entity ID", max_length=1024, blank=True, editable=False)
     idp_sso_url = models.CharField("IdP sign-in URL", max_length=2048, blank=True, editable=False)
     idp_certificates = models.JSONField(
         "IdP signing certificates", default=list, blank=True, editable=False,
-        help_text="Base64 DER, as in the metadata; more than one while the IdP rolls its key.",
+        help_text=_("Base64 DER, as in the metadata; more than one while the IdP rolls its key."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "enterprise login"
+        verbose_name = _("enterprise login")
 
     def __str__(self):
         return f"Enterprise login of {self.organization}"
@@ -149,12 +158,13 @@ class EnterpriseLogin(models.Model):
             self.idp_entity_id, self.idp_sso_url, self.idp_certificates = "", "", []
             if self.enabled:
                 errors["idp_metadata_xml"] = ValidationError(
-                    "Paste the identity provider's metadata before turning enterprise login on.",
+                    _("Paste the identity provider's metadata before turning enterprise login on."),
                     code="metadata_required",
                 )
         if self.mandatory and not self.enabled:
             errors["mandatory"] = ValidationError(
-                "Enterprise login must be enabled to be mandatory.", code="mandatory_needs_enabled"
+                _("Enterprise login must be enabled to be mandatory."),
+                code="mandatory_needs_enabled",
             )
         self.email_attribute = self.email_attribute.strip()
         if errors:

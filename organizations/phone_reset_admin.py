@@ -5,6 +5,7 @@ phone the same way (STYLE habit 3)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from organizations.members import MemberError, member_phone_reset
 
@@ -32,14 +33,14 @@ def phones_reset(modeladmin, request, members) -> None:
         modeladmin.message_user(request, message, messages.ERROR)
 
 
-PHONE_RESET_QUESTION = "Remove the phone of these people?"
+PHONE_RESET_QUESTION = _("Remove the phone of these people?")
 PHONE_RESET_EXPLANATION = (
-    "Every second factor of theirs is removed: their phone, and their authenticator app and "
+    _("Every second factor of theirs is removed: their phone, and their authenticator app and "
     "recovery codes if they set them up, and their passkeys if they added any. Each is "
     "signed out "
     "of every browser at once, no browser stays remembered for them, and their next sign-in "
     "asks for a new mobile number. They are told by email. Check first that the request "
-    "really comes from them."
+    "really comes from them.")
 )
 
 

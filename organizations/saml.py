@@ -19,6 +19,7 @@ import xmlsec
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from lxml import etree
 from onelogin.saml2 import xmlparser
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
@@ -124,22 +125,24 @@ def idp_metadata_parse(xml: str) -> IdpMetadata:
     Raises ValidationError with a message for support staff.
     """
     if len(xml) > METADATA_MAX_CHARS:
-        raise ValidationError("The metadata is too large (over 1 MB).", code="metadata_too_large")
+        raise ValidationError(
+            _("The metadata is too large (over 1 MB)."), code="metadata_too_large"
+        )
     try:
         root = OneLogin_Saml2_XML.to_etree(xml.strip().encode())
     except (xmlparser.DTDForbidden, xmlparser.EntitiesForbidden) as error:
         raise ValidationError(
-            "The metadata contains a DTD or entity declarations, which are not allowed.",
+            _("The metadata contains a DTD or entity declarations, which are not allowed."),
             code="metadata_dtd",
         ) from error
     except (etree.XMLSyntaxError, ValueError) as error:
         raise ValidationError(
-            "The metadata is not well-formed XML: %(error)s",
+            _("The metadata is not well-formed XML: %(error)s"),
             code="metadata_not_xml", params={"error": str(error)[:200]},
         ) from error
     if root.tag not in METADATA_ROOTS:
         raise ValidationError(
-            "This is XML, but not SAML2 metadata (no md:EntityDescriptor).",
+            _("This is XML, but not SAML2 metadata (no md:EntityDescriptor)."),
             code="metadata_not_saml",
         )
     entity = _idp_entity(root)
@@ -148,23 +151,23 @@ def idp_metadata_parse(xml: str) -> IdpMetadata:
     )["idp"]
     entity_id = (idp.get("entityId") or "").strip()
     if not entity_id:
-        raise ValidationError("The metadata has no entityID.", code="metadata_no_entity_id")
+        raise ValidationError(_("The metadata has no entityID."), code="metadata_no_entity_id")
     sso_url = (idp.get("singleSignOnService", {}).get("url") or "").strip()
     if not sso_url:
         raise ValidationError(
-            "The metadata has no single sign-on URL with the HTTP-Redirect binding.",
+            _("The metadata has no single sign-on URL with the HTTP-Redirect binding."),
             code="metadata_no_sso_url",
         )
     allowed_schemes = {"https", "http"} if settings.DEBUG else {"https"}
     if urlsplit(sso_url).scheme not in allowed_schemes or _UNSAFE_URL_CHARACTERS.search(sso_url):
         raise ValidationError(
-            "The single sign-on URL must be an https:// URL: %(url)s",
+            _("The single sign-on URL must be an https:// URL: %(url)s"),
             code="metadata_bad_sso_url", params={"url": sso_url[:200]},
         )
     certificates = _signing_certificates(entity)
     if not certificates:
         raise ValidationError(
-            "The metadata has no signing certificate (KeyDescriptor with an X509Certificate).",
+            _("The metadata has no signing certificate (KeyDescriptor with an X509Certificate)."),
             code="metadata_no_certificate",
         )
     return IdpMetadata(entity_id=entity_id, sso_url=sso_url, certificates=certificates)
@@ -182,8 +185,8 @@ def _idp_entity(root):
     ]
     if not entities:
         raise ValidationError(
-            "The metadata describes no identity provider (no EntityDescriptor with an"
-            " IDPSSODescriptor).",
+            _("The metadata describes no identity provider (no EntityDescriptor with an"
+            " IDPSSODescriptor)."),
             code="metadata_no_idp",
         )
     if len(entities) > 1:
@@ -193,8 +196,8 @@ def _idp_entity(root):
         ]
         more = len(entities) - len(entity_ids)
         raise ValidationError(
-            "The metadata describes %(count)s identity providers: %(entity_ids)s%(more)s."
-            " Paste the metadata of the one identity provider this organization signs in with.",
+            _("The metadata describes %(count)s identity providers: %(entity_ids)s%(more)s."
+            " Paste the metadata of the one identity provider this organization signs in with."),
             code="metadata_several_idps",
             params={
                 "count": len(entities),
@@ -220,7 +223,7 @@ def _signing_certificates(entity) -> list[str]:
             )
         except xmlsec.Error as error:
             raise ValidationError(
-                "A signing certificate in the metadata cannot be read.",
+                _("A signing certificate in the metadata cannot be read."),
                 code="metadata_bad_certificate",
             ) from error
         if certificate not in certificates:

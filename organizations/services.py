@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, validate_slug
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from accounts.domains import domain_to_ascii
 from core.errors import ApplicationError
@@ -59,7 +60,7 @@ def organization_create(
     """
     name = name.strip()
     if not name:
-        raise OrganizationError("Give the organization a name.", code="name_required")
+        raise OrganizationError(_("Give the organization a name."), code="name_required")
     if len(name) > NAME_MAX_LENGTH:
         raise OrganizationError(
             f"The name can have at most {NAME_MAX_LENGTH} characters.", code="name_too_long"
@@ -69,7 +70,7 @@ def organization_create(
         validate_slug(slug)
     except ValidationError:
         raise OrganizationError(
-            "Choose a slug made of letters, numbers, hyphens or underscores (--slug).",
+            _("Choose a slug made of letters, numbers, hyphens or underscores (--slug)."),
             code="invalid_slug",
         ) from None
     if len(slug) > SLUG_MAX_LENGTH:

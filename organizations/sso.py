@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
 from accounts.domains import domain_to_ascii
@@ -53,29 +54,29 @@ class SsoRefused(ApplicationError):
     """Enterprise login refused. `code` goes to the security event; `message` to the person."""
 
     messages = {
-        "malformed": "This sign-in response could not be read, so you are not signed in. "
-        "Please start again from Enterprise login.",
-        "invalid": "Your identity provider's answer could not be accepted, so you are not "
+        "malformed": _("This sign-in response could not be read, so you are not signed in. "
+        "Please start again from Enterprise login."),
+        "invalid": _("Your identity provider's answer could not be accepted, so you are not "
         "signed in. Please start again from Enterprise login; if it happens again, contact "
-        "your organization admin.",
-        "unsolicited": "Signing in from your identity provider's own portal isn't supported. "
-        "Please start from Enterprise login on the Backstage sign-in page.",
-        "stale": "This sign-in attempt has expired or was already used. "
-        "Please start again from Enterprise login.",
-        "not_enabled": "Enterprise login isn't turned on for {organization}.",
-        "no_email": "Your identity provider did not tell us your email address, so you are not "
-        "signed in. Please contact your organization admin.",
-        "other_domain": "Your identity provider signed you in as {email}, which is not an email "
-        "address of {organization}.",
-        "not_a_member": "Your identity provider signed you in as {email}, but {organization} has "
-        "no Backstage member with that email. Ask an admin of {organization} to invite you.",
-        "other_browser": "This sign-in was started in another browser, or this browser's "
-        "cookies were cleared. Please start again from Enterprise login.",
-        "too_many": "Too many enterprise sign-ins were started from your network. "
-        "Please try again in a few minutes.",
-        "idp_session_ended": "Your identity provider says your sign-in there has already "
+        "your organization admin."),
+        "unsolicited": _("Signing in from your identity provider's own portal isn't supported. "
+        "Please start from Enterprise login on the Backstage sign-in page."),
+        "stale": _("This sign-in attempt has expired or was already used. "
+        "Please start again from Enterprise login."),
+        "not_enabled": _("Enterprise login isn't turned on for {organization}."),
+        "no_email": _("Your identity provider did not tell us your email address, so you are not "
+        "signed in. Please contact your organization admin."),
+        "other_domain": _("Your identity provider signed you in as {email}, which is not an email "
+        "address of {organization}."),
+        "not_a_member": _("Your identity provider signed you in as {email}, but {organization} has "
+        "no Backstage member with that email. Ask an admin of {organization} to invite you."),
+        "other_browser": _("This sign-in was started in another browser, or this browser's "
+        "cookies were cleared. Please start again from Enterprise login."),
+        "too_many": _("Too many enterprise sign-ins were started from your network. "
+        "Please try again in a few minutes."),
+        "idp_session_ended": _("Your identity provider says your sign-in there has already "
         "ended, so you are not signed in. Please start again from Enterprise login; if it "
-        "happens again, contact your organization admin.",
+        "happens again, contact your organization admin."),
     }
 
     def __init__(self, code: str, *, kind: str, status: int = 403, **params):

@@ -9,6 +9,14 @@
 (function () {
   "use strict";
 
+  // The words come from Django's JavaScript catalog (/i18n/js/, loaded first); without
+  // it, the English ones.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%s/, values[0]);
+  };
+
   var form = document.querySelector("form[data-phone-form]");
   if (!form || typeof window.intlTelInput !== "function") {
     return;
@@ -42,12 +50,27 @@
     strictRejectAnimation: false,
     // Same-origin module import, allowed by script-src 'self'; it formats and validates.
     loadUtils: function () { return import(form.dataset.utilsUrl); },
+    // Country names in the page's language, from the browser's own list (Intl.DisplayNames),
+    // as intl-tel-input does for every locale it supports.
+    countryNameLocale: document.documentElement.lang || "en",
     uiTranslations: {
-      noCountrySelected: "Choose the country of your number",
+      noCountrySelected: gettext("Choose the country of your number"),
       // Starts with what the button shows (the calling code), as WCAG 2.5.3 asks.
-      selectedCountryAriaLabel: "${dialCode} ${countryName}: change the country of your number",
-      searchPlaceholder: "Search by country or code",
-      countryListAriaLabel: "Countries",
+      selectedCountryAriaLabel: gettext(
+        "${dialCode} ${countryName}: change the country of your number"
+      ),
+      searchPlaceholder: gettext("Search by country or code"),
+      countryListAriaLabel: gettext("Countries"),
+      // The picker's own words, in English the same as its defaults.
+      clearSearchAriaLabel: gettext("Clear search"),
+      closeCountrySelectorAriaLabel: gettext("Close"),
+      searchEmptyState: gettext("No results found"),
+      searchSummaryAria: function (count) {
+        if (count === 0) {
+          return gettext("No results found");
+        }
+        return interpolate(ngettext("%s result found", "%s results found", count), [count]);
+      },
     },
   });
 

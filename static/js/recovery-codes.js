@@ -6,6 +6,10 @@
 (function () {
   "use strict";
 
+  // The words come from Django's JavaScript catalog (/i18n/js/, loaded first); without
+  // it, the English ones.
+  var gettext = window.gettext || function (text) { return text; };
+
   var button = document.querySelector("button[data-copy-codes]");
   if (!button || !navigator.clipboard || !window.isSecureContext) {
     return;
@@ -20,10 +24,12 @@
     });
     navigator.clipboard.writeText(codes.join("\n") + "\n").then(
       function () {
-        status.textContent = "Codes copied. Paste them somewhere safe.";
+        status.textContent = gettext("Codes copied. Paste them somewhere safe.");
       },
       function () {
-        status.textContent = "Your browser did not allow copying. Download them as text instead.";
+        status.textContent = gettext(
+          "Your browser did not allow copying. Download them as text instead."
+        );
       }
     );
   });

@@ -6,6 +6,13 @@
 (function () {
   "use strict";
 
+  // The words come from Django's JavaScript catalog (/i18n/js/, loaded first); without
+  // it, the English ones.
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%s/, values[0]);
+  };
+
   var button = document.querySelector("button[data-resend-in]");
   var seconds = button ? parseInt(button.dataset.resendIn, 10) : 0;
   if (!button || !(seconds > 0)) {
@@ -17,7 +24,9 @@
     if (seconds > 0) {
       button.disabled = true;
       if (hint) {
-        hint.textContent = "(available in " + seconds + (seconds === 1 ? " second)" : " seconds)");
+        hint.textContent = interpolate(
+          ngettext("(available in %s second)", "(available in %s seconds)", seconds), [seconds]
+        );
       }
       return;
     }

@@ -82,7 +82,7 @@ def test_forgot_password_is_a_stored_task_until_the_worker_sends_the_link():
     task = DBTaskResult.objects.get()
     assert task.status == "READY"
     assert task.task_path == "accounts.password_reset.password_reset_email"
-    assert task.args_kwargs["kwargs"] == {"email": "ada@example.com"}
+    assert task.args_kwargs["kwargs"] == {"email": "ada@example.com", "language": "en"}
 
     worker_run()  # it finds the account and stores the email, which it then sends
 
@@ -100,7 +100,7 @@ def test_an_address_without_an_account_stores_the_same_task_and_gets_no_email():
 
     task = DBTaskResult.objects.get()
     assert task.task_path == "accounts.password_reset.password_reset_email"
-    assert task.args_kwargs["kwargs"] == {"email": "nobody@example.com"}
+    assert task.args_kwargs["kwargs"] == {"email": "nobody@example.com", "language": "en"}
 
     worker_run()
 
@@ -217,3 +217,38 @@ def test_an_email_about_a_deleted_account_is_not_sent():
 def test_a_context_that_cannot_be_stored_is_refused_at_once():
     with pytest.raises(TypeError, match="cannot be stored in a task"):
         send_email(to="ada@example.com", template="account_created", context={"x": object()})
+
+
+@pytest.mark.parametrize(("stored", "browser", "subject"), [
+    ("", "fr", "Réinitialisez votre mot de passe Backstage"),
+    ("de", "fr", "Setzen Sie Ihr Backstage-Passwort zurück"),
+])
+def test_the_worker_writes_in_the_language_of_the_request_or_the_stored_one(
+    stored, browser, subject
+):
+    """The worker has no request: the language is decided when the task is stored and goes
+    in it, the recipient's stored one winning over the browser's."""
+    User.objects.create_user(email="ada@example.com", password="x" * 20, full_name="Ada",
+                             language=stored)
+    response = Client(headers={"accept-language": browser}).post(
+        RESET, {"email": "ada@example.com"}
+    )
+    assert response.status_code == 302
+
+    worker_run()  # the reset task, then the email task it stores
+
+    assert [message.subject for message in mail.outbox] == [subject]
+
+
+def test_an_email_task_carries_its_language_and_the_worker_renders_in_it():
+    user = User.objects.create_user(email="ada@example.com", password="x" * 20,
+                                    full_name="Ada")
+    send_email(to=user.email, template="password_reset", language="de",
+               context={"user": user, "url": "http://testserver/reset/"})
+
+    assert DBTaskResult.objects.get().args_kwargs["kwargs"]["language"] == "de"
+    worker_run()
+
+    assert [message.subject for message in mail.outbox] == [
+        "Setzen Sie Ihr Backstage-Passwort zurück"
+    ]

@@ -189,9 +189,12 @@ def open_browser(browser, live_server, axe_path, _screenshots_taken):
     """Fresh browsers (contexts): `open_browser()`, `open_browser(javascript=False, width=375)`."""
     opened = []
 
-    def open_(*, javascript: bool = True, width: int = DESKTOP["width"]) -> Browser:
+    def open_(
+        *, javascript: bool = True, width: int = DESKTOP["width"], locale: str = "en-GB"
+    ) -> Browser:
+        # The locale is also the browser's Accept-Language, which picks the pages' language.
         context = browser.new_context(
-            viewport={**DESKTOP, "width": width}, java_script_enabled=javascript, locale="en-GB"
+            viewport={**DESKTOP, "width": width}, java_script_enabled=javascript, locale=locale
         )
         context.set_default_timeout(5_000)
         # axe-core goes into every page the way Playwright adds init scripts, through the
