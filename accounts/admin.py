@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_tasks_db.models import DBTaskResult
 
 from accounts.form_fields import EmailAddressField
@@ -158,12 +159,12 @@ class UserAdmin(admin.ModelAdmin):
     @admin.display(description=_("Password"))
     def password_status(self, user):
         if user.password_locked_at is None:
-            return "Works"
-        return (
-            f"Locked on {user.password_locked_at:%Y-%m-%d %H:%M} (UTC) after "
-            f"{user.password_failures} wrong passwords in a row. Unlock password (an action "
-            "of the list) or a new password through Forgot password? makes it work again."
-        )
+            return _("Works")
+        return _(
+            "Locked on %(at)s (UTC) after %(failures)d wrong passwords in a row. Unlock "
+            "password (an action of the list) or a new password through Forgot password? "
+            "makes it work again."
+        ) % {"at": f"{user.password_locked_at:%Y-%m-%d %H:%M}", "failures": user.password_failures}
 
     @admin.display(description=_("Remembered browsers"))
     def remembered_browsers(self, user):
@@ -204,8 +205,10 @@ class UserAdmin(admin.ModelAdmin):
             for user in users:
                 user_sessions_end(user=user, request=request, actor=request.user)
             self.message_user(
-                request, f"Ended every session of {len(users)} "
-                f"{'person' if len(users) == 1 else 'people'}.", messages.SUCCESS,
+                request, ngettext(
+                    "Ended every session of %(count)d person.",
+                    "Ended every session of %(count)d people.", len(users),
+                ) % {"count": len(users)}, messages.SUCCESS,
             )
         return response
 
@@ -217,8 +220,10 @@ class UserAdmin(admin.ModelAdmin):
             if password_unlock(user=user, actor=request.user, **client_of(request))
         ]
         self.message_user(
-            request, f"Unlocked the password of {len(unlocked)} "
-            f"{'person' if len(unlocked) == 1 else 'people'}.", messages.SUCCESS,
+            request, ngettext(
+                "Unlocked the password of %(count)d person.",
+                "Unlocked the password of %(count)d people.", len(unlocked),
+            ) % {"count": len(unlocked)}, messages.SUCCESS,
         )
 
 
@@ -304,7 +309,8 @@ class InvitationAdmin(admin.ModelAdmin):
                 form.add_error("email", error.message)
             else:
                 self.message_user(
-                    request, f"We've sent an invitation to {form.cleaned_data['email']}.",
+                    request, _("We've sent an invitation to %(email)s.")
+                    % {"email": form.cleaned_data["email"]},
                     messages.SUCCESS,
                 )
                 return redirect("admin:accounts_invitation_changelist")
@@ -326,7 +332,8 @@ class InvitationAdmin(admin.ModelAdmin):
             except InvitationError as error:
                 self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
             else:
-                self.message_user(request, f"We've sent a new invitation to {invitation.email}.",
+                self.message_user(request, _("We've sent a new invitation to %(email)s.")
+                                  % {"email": invitation.email},
                                   messages.SUCCESS)
 
     @admin.action(description=_("Revoke invitation"), permissions=["resend"])
@@ -339,7 +346,8 @@ class InvitationAdmin(admin.ModelAdmin):
             except InvitationError as error:
                 self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
             else:
-                self.message_user(request, f"The invitation to {invitation.email} was withdrawn.",
+                self.message_user(request, _("The invitation to %(email)s was withdrawn.")
+                                  % {"email": invitation.email},
                                   messages.SUCCESS)
 
 

@@ -6,6 +6,7 @@ phone the same way (STYLE habit 3)."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from organizations.members import MemberError, member_phone_reset
 
@@ -19,14 +20,20 @@ def phones_reset(modeladmin, request, members) -> None:
         except MemberError as error:
             refused.append(error.message)
         except PermissionDenied:
-            refused.append(f"You may not remove the phone of {member.email}.")
+            refused.append(
+                _("You may not remove the phone of %(email)s.") % {"email": member.email}
+            )
         else:
             done += 1
     if done:
         modeladmin.message_user(
             request,
-            f"Removed the phone of {done} {'person' if done == 1 else 'people'}; they were "
-            "signed out everywhere and told by email.",
+            ngettext(
+                "Removed the phone of %(count)d person; they were signed out everywhere and "
+                "told by email.",
+                "Removed the phone of %(count)d people; they were signed out everywhere and "
+                "told by email.", done,
+            ) % {"count": done},
             messages.SUCCESS,
         )
     for message in refused:
