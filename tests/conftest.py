@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from mfa import sms
 
@@ -163,3 +165,13 @@ def sign_in(client):
         return client.post("/signin/", {"email": email, "password": password, **extra})
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Each test starts in English. Django's LocaleMiddleware leaves the language of a
+    request active in the thread that served it, and the test client's thread is the
+    test's own: a French request would otherwise make the next test's emails French."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
