@@ -86,7 +86,7 @@ def test_a_right_code_and_remove_user_phone_at_once_end_signed_out(
         pass  # the code won: the sign-in completed, and the removal that followed ended it
     elif outcome == (302, "/signin/"):
         # The removal came first and ended the half-done sign-in with the rest.
-        assert SIGN_IN_AGAIN in page(member.get("/signin/"))
+        assert str(SIGN_IN_AGAIN) in page(member.get("/signin/"))
     elif outcome == (302, "/signin/phone/"):
         pass  # the phone was gone before the code step: a new number, as after any removal
     else:
