@@ -16,7 +16,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_credentials
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +68,10 @@ class LockoutHandler(AxesDatabaseHandler):
             email_and_ip=Sum("failures_since_start", filter=Q(
                 ip_address=request.axes_ip_address, attempt_time__gte=email_and_ip.since(now)
             )),
+            attempts=Count("pk"),
         )
+        # For user_logged_in below: with none, a sign-in that follows has nothing to reset.
+        request.axes_email_has_attempts = failures["attempts"] > 0
         return email_and_ip.reached(failures["email_and_ip"] or 0) or email.reached(
             failures["email"] or 0
         )
@@ -82,6 +85,15 @@ class LockoutHandler(AxesDatabaseHandler):
         does here, is off (settings). The expired ones are axes' (AXES_COOLOFF_TIME is set,
         AXES_USE_ATTEMPT_EXPIRATION is not).
         """
+        if settings.AXES_DISABLE_ACCESS_LOG and not getattr(
+            request, "axes_email_has_attempts", True
+        ):
+            # The password check of this request (is_locked) found no attempt of this email
+            # in the longest window, so none of the member's to reset; and the expired
+            # attempts of everybody are deleted by axes whenever a failure is recorded,
+            # which is when they pile up. So no query at all on a sign-in without failures,
+            # nearly every one.
+            return
         members = self.filter_user_attempts(request, get_credentials(user.get_username()))
         to_delete = reduce(
             operator.or_,

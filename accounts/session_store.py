@@ -12,15 +12,20 @@ is how many statements that takes, the bulk of a sign-in's session handling:
   fails first leaves the old session as it was: nobody was signed in on it).
 - A new key is not looked up first: its INSERT refuses a key that is taken, which
   `create()` already relies on (it tries another), and 32 random characters are not taken.
-- One statement outside a transaction is not wrapped in one: in autocommit it is a
-  transaction of its own, and BEGIN and COMMIT were two statements of each write's three.
-  Inside a transaction (tests, or a caller's atomic block) the savepoint stays, so a
-  refused INSERT does not break the caller's transaction.
+- A write is one statement, and is not wrapped in a transaction or a savepoint of its
+  own: in autocommit it is a transaction already, and inside a caller's (a sign-in's) it
+  is part of that one. The savepoint Django keeps there lets create() try another key
+  after a refused INSERT without breaking the caller's transaction; but a key of 32
+  random characters (165 bits) is never taken, and if one were, the sign-in would fail
+  whole, with nothing half-written.
 - A session ended (sign-out) goes with one DELETE, not a SELECT, then a DELETE in a
   transaction.
+- A save that would write what the last one wrote (the same key and data) writes nothing.
+  So a sign-in can save its session inside its own transaction, with the rest of what
+  signing in writes (accounts.signin.signin_complete), and the save that comes with the
+  response finds nothing left to do: on SQLite every transaction is a journal file
+  written and synced, which costs more than the statements in it.
 """
-
-from contextlib import nullcontext
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
@@ -31,6 +36,8 @@ from django.utils.crypto import get_random_string
 class SessionStore(db.SessionStore):
     # The key that cycle_key() retired, whose row the next save gives the new key.
     _replaces = None
+    # (key, encoded data) of the last save, which a save of the same needn't write again.
+    _saved_as = None
 
     def _get_new_session_key(self):
         return get_random_string(32, VALID_KEY_CHARS)
@@ -62,12 +69,12 @@ class SessionStore(db.SessionStore):
             return self.create()
         data = self._get_session(no_load=must_create)
         obj = self.create_model_instance(data)
+        if not must_create and (obj.session_key, obj.session_data) == self._saved_as:
+            return
         using = router.db_for_write(self.model, instance=obj)
-        in_transaction = transaction.get_connection(using).in_atomic_block
         try:
-            with transaction.atomic(using=using) if in_transaction else nullcontext():
-                if not (must_create and self._replaces and self._rename(obj, using)):
-                    obj.save(force_insert=must_create, force_update=not must_create, using=using)
+            if not (must_create and self._replaces and self._rename(obj, using)):
+                obj.save(force_insert=must_create, force_update=not must_create, using=using)
         except IntegrityError:
             if must_create:
                 raise CreateError from None
@@ -76,6 +83,9 @@ class SessionStore(db.SessionStore):
             if not must_create:
                 raise UpdateError from None
             raise
+        # Only once committed: a save rolled back with its transaction must be made again.
+        saved_as = (obj.session_key, obj.session_data)
+        transaction.on_commit(lambda: setattr(self, "_saved_as", saved_as), using=using)
 
     def _rename(self, obj, using) -> bool:
         """Give the row of the retired key `obj`'s key and data; False if it is gone."""

@@ -17,7 +17,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import django_otp
 from django.contrib.auth import login
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -96,24 +98,39 @@ def signin_pending_clear(request: HttpRequest) -> None:
     request.session.pop(PENDING_KEY, None)
 
 
-def signin_complete(request: HttpRequest, user: User, *, method: Method, organization=None) -> None:
-    """Sign `user` in on this request's session, by `method` (enterprise login: through
-    `organization`'s identity provider)."""
-    signin_pending_clear(request)
-    login(request, user, backend="accounts.backends.EmailBackend")  # rotates the session key
-    request.session[METHOD_KEY] = str(method)
-    # A step-up belongs to the sign-in it followed.
-    request.session.pop(SECOND_FACTOR_KEY, None)
-    security_event_record(
-        kind=SecurityEvent.Kind.SSO_SIGNIN
-        if method == Method.SSO
-        else SecurityEvent.Kind.SIGNIN_SUCCEEDED,
-        **client_of(request),
-        actor=user,
-        subject=user,
-        organization=organization,
-        method=str(method),
-    )
+def signin_complete(
+    request: HttpRequest, user: User, *, method: Method, device=None, organization=None
+) -> None:
+    """Sign `user` in on this request's session, by `method` (with the django-otp `device`
+    that gave the second factor; enterprise login: through `organization`'s identity
+    provider).
+
+    One transaction: the sign-in's rows (last login, the security event, axes' bookkeeping)
+    and the session under its new key commit together, or none of them. Call it inside the
+    caller's transaction to add what led here (the code that was used, the browser that
+    vouched).
+    """
+    with transaction.atomic(savepoint=False):
+        signin_pending_clear(request)
+        login(request, user, backend="accounts.backends.EmailBackend")  # rotates the key
+        if device is not None:
+            django_otp.login(request, device)
+        request.session[METHOD_KEY] = str(method)
+        # A step-up belongs to the sign-in it followed.
+        request.session.pop(SECOND_FACTOR_KEY, None)
+        security_event_record(
+            kind=SecurityEvent.Kind.SSO_SIGNIN
+            if method == Method.SSO
+            else SecurityEvent.Kind.SIGNIN_SUCCEEDED,
+            **client_of(request),
+            actor=user,
+            subject=user,
+            organization=organization,
+            method=str(method),
+        )
+        # Now rather than with the response (which then has nothing left to write:
+        # accounts.session_store), so that it is part of this transaction.
+        request.session.save()
 
 
 # The sign-in methods that gave a second factor in the session itself: a code, or a

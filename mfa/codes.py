@@ -7,6 +7,7 @@ from the database.
 """
 
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from core.limits import again_words, limit
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage
-from mfa.sending import SmsNotAllowed, sms_send
+from mfa.sending import sms_deliver, sms_reserve
 from mfa.sms import SmsDeliveryError
 
 CODE_DIGITS = 6
@@ -68,11 +69,36 @@ def seconds_until_resend(device: SmsDevice) -> int:
     return max(1, int((info["next_generation_at"] - timezone.now()).total_seconds()) + 1)
 
 
+@dataclass(frozen=True)
+class PreparedCode:
+    """A code made and its text reserved (code_prepare), for code_deliver to send."""
+
+    device: SmsDevice
+    message: SmsMessage
+    body: str
+
+
 def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None) -> None:
     """Send a fresh code for `attempt` to `to`; the previous code of the device dies.
 
     Raises CodeError (the cooldown), or mfa.sending's SmsNotAllowed or mfa.sms's
     SmsDeliveryError as they are: ApplicationErrors all, whose message the page shows.
+    """
+    with transaction.atomic():
+        prepared = code_prepare(device=device, attempt=attempt, to=to, ip=ip)
+    code_deliver(prepared)
+
+
+def code_prepare(
+    *, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None
+) -> PreparedCode:
+    """code_send's first half, in the caller's transaction: a fresh code for `attempt` made
+    and its text to `to` reserved (mfa.sending.sms_reserve), or CodeError (the cooldown) or
+    SmsNotAllowed raised with nothing written. Once that transaction has committed,
+    code_deliver() sends it.
+
+    A caller can add its own writes to the transaction (the sign-in's pending session,
+    mfa.stages) so that they commit with the code.
     """
     user = device.user
     now = timezone.now()
@@ -110,12 +136,23 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
             ) % {"wait": wait},
             code="cooldown",
         )
+    # A refused text (SmsNotAllowed) rolls the new code back with it: no cooldown, so that
+    # the number can be corrected at once.
+    message = sms_reserve(user=user, to=to, ip=ip)
+    return PreparedCode(device=device, message=message, body=code_message(code, user.language))
+
+
+def code_deliver(prepared: PreparedCode) -> None:
+    """code_send's second half, after code_prepare's transaction committed: the text goes
+    to the provider. Raises mfa.sms's SmsDeliveryError if it fails."""
     try:
-        sms_send(user=user, to=to, body=code_message(code, user.language), ip=ip)
-    except (SmsNotAllowed, SmsDeliveryError):
-        # Nothing went out, or nothing was delivered: no cooldown, so that they can correct
-        # the number at once (the send limits count failed sends too).
-        SmsDevice.objects.filter(pk=device.pk).update(token=None, last_generated_timestamp=None)
+        sms_deliver(prepared.message, body=prepared.body)
+    except SmsDeliveryError:
+        # Nothing was delivered: no cooldown, so that they can correct the number at once
+        # (the send limits count failed sends too).
+        SmsDevice.objects.filter(pk=prepared.device.pk).update(
+            token=None, last_generated_timestamp=None
+        )
         raise
 
 
@@ -173,7 +210,9 @@ def code_verify(
     attempt's and the cap the member's (SmsDevice.code_check): wrong codes typed in another
     session of the member slow down that session only.
     """
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the code step signs in within
+    # one): nothing in the block raises but the database itself.
+    with transaction.atomic(savepoint=False):
         locked = (
             SmsDevice.objects.select_for_update().select_related("user").filter(pk=device.pk)
         ).first()

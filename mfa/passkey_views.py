@@ -6,7 +6,6 @@ challenge kept in the session), runs the browser's dialog, and posts its answer 
 ordinary form. The rules are mfa.passkeys'.
 """
 
-import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
@@ -131,8 +130,7 @@ def passkey_signin(request):
         messages.info(request, ENTERPRISE_LOGIN_REQUIRED)
         query = {"email": user.email, **({"next": next_url} if next_url else {})}
         return redirect(f"{reverse('organizations:enterprise-login')}?{urlencode(query)}")
-    signin_complete(request, user, method=Method.PASSWORDLESS)
-    django_otp.login(request, device)
+    signin_complete(request, user, method=Method.PASSWORDLESS, device=device)
     return redirect_to_next(next_url)
 
 

@@ -51,15 +51,35 @@ def sms_send(*, user, to, body: str, ip: str | None) -> SmsMessage:
 
     Raises SmsNotAllowed (nothing written, nothing sent) or, after recording the failed
     attempt, the backend's mfa.sms.SmsDeliveryError.
-
-    The limits are checked and the row written in one short transaction that holds the
-    locks of the keys it counts for (SmsLimitKey), so racing requests count one after the
-    other and a limit is never overshot. The provider is called after that commit: no
-    transaction stays open across it, and the row outlives an error the caller shows.
     """
     e164 = phonenumbers.format_number(to, phonenumbers.PhoneNumberFormat.E164)
+    _check_country(to, e164)  # before any query
+    with transaction.atomic():
+        row = _reserve(user=user, e164=e164, ip=ip)
+    return sms_deliver(row, body=body)
+
+
+def sms_reserve(*, user, to, ip: str | None) -> SmsMessage:
+    """Check the allow-list and the limits of a text to `to`, and write its pending row;
+    raise SmsNotAllowed (nothing written) if it may not go. Then sms_deliver() sends it.
+
+    Call it in a short transaction of the caller's, which holds the locks of the keys it
+    counts for (SmsLimitKey) until it ends, so that racing requests count one after the
+    other and a limit is never overshot; a refusal undoes the caller's writes in it too
+    (mfa.codes.code_prepare makes its code in it).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sms_reserve() holds its locks in the caller's transaction")
+    e164 = phonenumbers.format_number(to, phonenumbers.PhoneNumberFormat.E164)
     _check_country(to, e164)
-    row = _reserve(user=user, e164=e164, ip=ip)
+    return _reserve(user=user, e164=e164, ip=ip)
+
+
+def sms_deliver(row: SmsMessage, *, body: str) -> SmsMessage:
+    """Hand the text of `row` (sms_reserve's) to the provider, after the reserving
+    transaction committed: none stays open across the provider's call, and the row
+    outlives an error the caller shows."""
+    e164 = row.to.as_e164
     try:
         provider_id = sms.get_backend().send(sms.SmsMessage(to=e164, body=body))
     except sms.SmsDeliveryError as exc:
@@ -90,7 +110,6 @@ def _check_country(to, e164: str) -> None:
     _refuse("country", message, e164)
 
 
-@transaction.atomic
 def _reserve(*, user, e164: str, ip: str | None) -> SmsMessage:
     """Lock the keys of this send, check the limits and write its (pending) row."""
     keys = sorted(

@@ -7,17 +7,19 @@ from phonenumber_field.phonenumber import PhoneNumber
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
-from mfa.codes import PHONE_REMOVED, CodeError, code_send
+from mfa.codes import PHONE_REMOVED, CodeError, code_deliver, code_prepare
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 
 
 def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:
     """Send a code to a number that is not on file yet (first enrollment or a change)."""
-    device, _ = SmsDevice.objects.get_or_create(
-        user=user, defaults={"name": "Mobile phone", "confirmed": False}
-    )
-    code_send(device=device, attempt=attempt, to=number, ip=ip)
+    with transaction.atomic():  # a refused text leaves no device behind either
+        device, _ = SmsDevice.objects.get_or_create(
+            user=user, defaults={"name": "Mobile phone", "confirmed": False}
+        )
+        prepared = code_prepare(device=device, attempt=attempt, to=number, ip=ip)
+    code_deliver(prepared)
 
 
 def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsDevice:
@@ -30,26 +32,34 @@ def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsD
     if not device.pending_number:
         return device
     user = device.user  # as the caller read it (code_verify reads it with the device)
-    with transaction.atomic():
+    # No savepoint of its own in the caller's transaction (the code step's): nothing in the
+    # block raises but the database.
+    with transaction.atomic(savepoint=False):
         device = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
-        if device is None:  # removed by an admin since the code was checked
-            raise CodeError(PHONE_REMOVED, code="removed")
-        changed = device.confirmed
-        device.number, device.pending_number, device.confirmed = device.pending_number, "", True
-        device.save(update_fields=["number", "pending_number", "confirmed"])
-        if changed:
-            # Browsers remembered for the old phone should not vouch for the new one.
-            remembered_browsers_forget(user=user)
-        security_event_record(
-            kind=SecurityEvent.Kind.PHONE_CHANGED if changed else SecurityEvent.Kind.PHONE_SET,
-            ip=ip,
-            user_agent=user_agent,
-            actor=user,
-            subject=user,
-        )
-        device.user = user
-        _phone_set_email(device, first_phone=not changed)
+        if device is not None:
+            _phone_bind(device, user=user, ip=ip, user_agent=user_agent)
+    if device is None:  # removed by an admin since the code was checked
+        raise CodeError(PHONE_REMOVED, code="removed")
     return device
+
+
+def _phone_bind(device: SmsDevice, *, user, ip: str | None, user_agent: str) -> None:
+    """The number waiting on `device` (read under its row lock) becomes the phone on file."""
+    changed = device.confirmed
+    device.number, device.pending_number, device.confirmed = device.pending_number, "", True
+    device.save(update_fields=["number", "pending_number", "confirmed"])
+    if changed:
+        # Browsers remembered for the old phone should not vouch for the new one.
+        remembered_browsers_forget(user=user)
+    security_event_record(
+        kind=SecurityEvent.Kind.PHONE_CHANGED if changed else SecurityEvent.Kind.PHONE_SET,
+        ip=ip,
+        user_agent=user_agent,
+        actor=user,
+        subject=user,
+    )
+    device.user = user
+    _phone_set_email(device, first_phone=not changed)
 
 
 def _phone_set_email(device: SmsDevice, *, first_phone: bool) -> None:

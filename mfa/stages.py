@@ -2,26 +2,30 @@
 passkey, their authenticator app, or the SMS step."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
 from core.errors import ApplicationError
 from core.http import client_ip, redirect_to_next
-from mfa.codes import code_send
+from mfa.codes import code_deliver, code_prepare
 from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
-from mfa.trust import remembered_browser_use
+from mfa.trust import remembered_browser_presented, remembered_browser_use
 
 
 def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpResponseRedirect:
     if not mfa_required(user):
         signin_complete(request, user, method=Method.PASSWORD)
         return redirect_to_next(next_url)
-    if remembered_browser_use(user=user, request=request):
-        signin_complete(request, user, method=Method.REMEMBERED)
-        return redirect_to_next(next_url)
+    if remembered_browser_presented(request):
+        # The browser is marked used in the transaction of the sign-in it vouches for.
+        with transaction.atomic():
+            if remembered_browser_use(user=user, request=request):
+                signin_complete(request, user, method=Method.REMEMBERED)
+                return redirect_to_next(next_url)
     pending = signin_pending_start(request, user, next_url=next_url)
     # The strongest factor first: a passkey (which phishing can't take), then the app's code;
     # a text message only if they choose it.
@@ -51,9 +55,14 @@ def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> Htt
     if not sms_signin_allowed(device):
         return sms_refused_redirect(request, user)
     try:
-        code_send(
-            device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)
-        )
+        with transaction.atomic():
+            code = code_prepare(
+                device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)
+            )
+            # The pending sign-in's session commits with its code, rather than on its own
+            # with the response (which then has nothing left to write).
+            request.session.save()
+        code_deliver(code)
     except ApplicationError as error:
         # Also during the cooldown: the code sent moments ago was for an earlier sign-in
         # and won't work here, so say when a new one can be asked for.

@@ -67,6 +67,11 @@ def remembered_browser_grant(*, user, request: HttpRequest, response: HttpRespon
     )
 
 
+def remembered_browser_presented(request: HttpRequest) -> bool:
+    """Whether this browser shows a token that could be a remembered browser's (no query)."""
+    return bool(_cookie_token(request))
+
+
 def remembered_browser_use(*, user, request: HttpRequest) -> bool:
     """Whether this browser is remembered for `user`; marks it used. One query."""
     token = _cookie_token(request)

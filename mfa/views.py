@@ -6,6 +6,7 @@ import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -83,12 +84,14 @@ def _sms_device(user) -> SmsDevice | None:
 
 
 def _signed_in(request, user, pending, device, *, method: Method, remember: bool):
-    """The second factor passed with `device`: signed in, and on to where they were going."""
-    signin_complete(request, user, method=method)
-    django_otp.login(request, device)
+    """The second factor passed with `device`: signed in, and on to where they were going.
+    The browser remembered and the sign-in in one transaction, or in the caller's that
+    checked the code."""
     response = redirect_to_next(pending.next_url)
-    if remember:
-        remembered_browser_grant(user=user, request=request, response=response)
+    with transaction.atomic(savepoint=False):
+        if remember:
+            remembered_browser_grant(user=user, request=request, response=response)
+        signin_complete(request, user, method=method, device=device)
     return response
 
 
@@ -134,21 +137,25 @@ def verify(request, user, pending):
         return refused
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            device = code_verify(
-                device=device,
-                attempt=pending.attempt,
-                code=form.cleaned_data["code"],
-                **client_of(request),
-            )
-            device = phone_confirm(device=device, **client_of(request))
-        except CodeError as error:
-            form.add_error("code", error.message)
-        else:
-            return _signed_in(
-                request, user, pending, device,
-                method=Method.SMS, remember=form.cleaned_data["remember"],
-            )
+        # One transaction from the code to the session: the code is used up, the phone
+        # confirmed and the member signed in together. A wrong code is caught inside it,
+        # so that its count commits.
+        with transaction.atomic():
+            try:
+                device = code_verify(
+                    device=device,
+                    attempt=pending.attempt,
+                    code=form.cleaned_data["code"],
+                    **client_of(request),
+                )
+                device = phone_confirm(device=device, **client_of(request))
+            except CodeError as error:
+                form.add_error("code", error.message)
+            else:
+                return _signed_in(
+                    request, user, pending, device,
+                    method=Method.SMS, remember=form.cleaned_data["remember"],
+                )
     alternatives = signin_alternatives(user) if device.confirmed else None
     return render(
         request,
