@@ -1,6 +1,7 @@
 """Passkeys in a real browser: Chromium's virtual authenticator (Chrome DevTools Protocol,
 WebAuthn domain) stands in for the fingerprint reader. A passkey is added in personal
-settings, then used after the password, then on its own with no password.
+settings, then used after the password, then on its own with no password, and for the
+step-up before Django admin from a remembered browser.
 
 The live server is http://localhost:<port>, and SITE_URL follows it (conftest), so the RP
 ID is "localhost": WebAuthn allows plain http there, as a secure context.
@@ -11,7 +12,15 @@ from playwright.sync_api import expect
 
 from accounts.models import SecurityEvent
 from mfa.models import PasskeyDevice
-from tests.browser.steps import confirm_password, expect_home, sign_in, sign_out, signed_in
+from tests.browser.steps import (
+    confirm_password,
+    enter_code,
+    expect_home,
+    label,
+    sign_in,
+    sign_out,
+    signed_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -165,3 +174,85 @@ def test_the_sign_in_page_without_javascript_offers_no_passkey(open_browser, db)
     person.goto("/signin/")
     expect(person.page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     expect(person.page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+
+
+# The step-up before Django admin, from a remembered browser -------------------------------
+
+
+def add_passkey_in_settings(person) -> None:
+    """Personal settings' Add a passkey (after Confirm your password), named as offered."""
+    page = person.page
+    person.goto("/settings/")
+    page.get_by_role("button", name="Add a passkey").click()
+    confirm_password(person, check=None)
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_role("heading", name="Name your passkey")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
+
+
+def test_staff_on_a_remembered_browser_reach_django_admin_with_their_passkey(
+    person, enrolled_member, sms_inbox, clock
+):
+    sam = enrolled_member(email="sam@example.com", full_name="Sam Support", is_staff=True,
+                          is_superuser=True)
+    person.context.add_init_script(NO_AUTOFILL)
+    add_virtual_authenticator(person)
+    page = signed_in(person, sam)
+    add_passkey_in_settings(person)
+    sign_out(page)
+
+    # The password and the passkey, remembering this browser.
+    sign_in(person, "sam@example.com")
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    page.get_by_label("Remember me for 14 days").check()
+    page.get_by_role("button", name="Use your passkey").click()
+    expect_home(page, "Sam")
+    sign_out(page)
+
+    # Remembered: the password alone signs in, and Django admin asks for the passkey.
+    clock.advance(minutes=5)
+    sign_in(person, "sam@example.com")
+    expect_home(page, "Sam")
+    person.goto("/admin/")
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    expect(page.get_by_text("Django admin needs a second factor in this session")).to_be_visible()
+    expect(page.get_by_text("This browser can't use passkeys.")).to_be_hidden()
+    expect(
+        page.get_by_role("button", name="Send a code by text message instead")
+    ).to_be_visible()
+    person.check("admin-step-up-passkey")
+    page.get_by_role("button", name="Use your passkey").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    assert sms_inbox.messages() == []
+    assert PasskeyDevice.objects.get(user=sam).sign_count >= 2
+
+
+def test_without_javascript_the_step_up_offers_the_text_message(
+    open_browser, enrolled_member, sms_inbox, clock
+):
+    sam = enrolled_member(email="sam@example.com", full_name="Sam Support", is_staff=True,
+                          is_superuser=True)
+    PasskeyDevice.objects.create(
+        user=sam, name="Phone", credential_id="AAAA", public_key=b"", user_handle="AAAA"
+    )
+    person = open_browser(javascript=False)
+    page = sign_in(person, "sam@example.com")
+    page.get_by_role("button", name="Send a code by text message instead").click()
+    enter_code(person, sms_inbox, remember=True)
+    expect_home(page, "Sam")
+    sign_out(page)
+
+    clock.advance(minutes=5)
+    sign_in(person, "sam@example.com")
+    person.goto("/admin/")
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    expect(page.get_by_role("button", name="Use your passkey")).to_be_hidden()
+    expect(page.get_by_text("This browser can't use passkeys. Choose another way below.")
+           ).to_be_visible()
+    person.check()
+    page.get_by_role("button", name="Send a code by text message instead").click()
+    expect(page.get_by_text("We sent a 6-digit code by text message")).to_be_visible()
+    page.get_by_label(label("Code")).fill(sms_inbox.last_code())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
