@@ -377,6 +377,11 @@ class SmsLimitKey(models.Model):
     """
 
     key = models.CharField(max_length=80, unique=True)
+    # The newest send that counted for this key (its SmsMessage is made at the same moment):
+    # a key unused for longer than the longest window counts nothing any more, and
+    # mfa.sending.sms_limit_keys_prune deletes it. No index: the prune is a rare scan, and
+    # without one PostgreSQL can update the row in place on every send.
+    last_used_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("SMS limit key")
