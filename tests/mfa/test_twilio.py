@@ -267,19 +267,24 @@ def test_past_the_deadline_the_abandoned_request_ends_too(twilio, settings):
 
 
 def test_a_twilio_that_stops_answering_holds_the_send_thread_no_longer_than_the_deadline(
-    twilio, settings
+    twilio, settings, monkeypatch
 ):
     settings.SMS_SEND_DEADLINE = 0.5
     settings.TWILIO_TIMEOUT_SECONDS = 10
     twilio.hang(seconds=10)
-    before = set(threading.enumerate())
+    started = []
+
+    class Thread(threading.Thread):
+        def start(self):
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Thread", Thread)
 
     with pytest.raises(SmsDeliveryError) as raised:
         send()
 
     assert raised.value.code == "deadline"
-    [thread] = [
-        thread for thread in set(threading.enumerate()) - before if thread.name == "twilio-send"
-    ]
+    [thread] = [thread for thread in started if thread.name == "twilio-send"]
     thread.join(0.5)
     assert not thread.is_alive()
