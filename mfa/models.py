@@ -19,12 +19,25 @@ from django_otp.models import (
     CooldownMixin,
     Device,
     DeviceManager,
+    GenerateNotAllowed,
     SideChannelDevice,
     ThrottlingMixin,
 )
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.limits import limit
+
+
+def resend_cooldown_since(now: datetime) -> datetime:
+    """The cooldown between two codes, its one rule: a device may be sent a new code when
+    it has none or its last one was made before this moment, MFA_RESEND_COOLDOWN ago
+    (exactly that long ago is still too soon).
+
+    The database applies it as it updates the row (SmsDeviceQuerySet.resend_allowed, the
+    one UPDATE of mfa.codes.code_send); the pages' countdown reads it in Python
+    (SmsDevice.generate_is_allowed). Both compare with this moment, so they cannot disagree.
+    """
+    return now - settings.MFA_RESEND_COOLDOWN
 
 
 class SmsDeviceQuerySet(models.QuerySet):
@@ -40,12 +53,12 @@ class SmsDeviceQuerySet(models.QuerySet):
         return self.filter(models.Q(confirmed=True) | ~models.Q(pending_number=""))
 
     def resend_allowed(self, now):
-        """Devices past the cooldown between two codes: django-otp's
-        CooldownMixin.generate_is_allowed, as a condition that the database checks on the
-        row as it updates it (mfa.codes.code_send)."""
+        """Devices past the cooldown between two codes (resend_cooldown_since), as a
+        condition that the database checks on the row as it updates it
+        (mfa.codes.code_send)."""
         return self.filter(
             models.Q(last_generated_timestamp__isnull=True)
-            | models.Q(last_generated_timestamp__lt=now - settings.MFA_RESEND_COOLDOWN)
+            | models.Q(last_generated_timestamp__lt=resend_cooldown_since(now))
         )
 
     def changing(self):
@@ -102,7 +115,22 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
         return settings.MFA_THROTTLE_FACTOR
 
     def get_cooldown_duration(self):
+        # Only django-otp's cooldown_enabled reads it now: generate_is_allowed is ours.
         return settings.MFA_RESEND_COOLDOWN.total_seconds()
+
+    def generate_is_allowed(self):
+        """django-otp's question (may a new code be made?), answered by the rule that the
+        send's UPDATE applies (resend_cooldown_since) rather than by CooldownMixin's own
+        copy of it."""
+        now = timezone.now()
+        since = resend_cooldown_since(now)
+        last = self.last_generated_timestamp
+        if last is None or last < since:
+            return True, None
+        return False, {
+            "reason": GenerateNotAllowed.COOLDOWN_DURATION_PENDING,
+            "next_generation_at": now + (last - since),
+        }
 
     def wrong_codes_capped_until(self, now) -> datetime | None:
         """When the member's cap on wrong codes in a row (SMS_CODE_FAILURES_PER_USER) lifts,
@@ -349,6 +377,11 @@ class SmsLimitKey(models.Model):
     """
 
     key = models.CharField(max_length=80, unique=True)
+    # The newest send that counted for this key (its SmsMessage is made at the same moment):
+    # a key unused for longer than the longest window counts nothing any more, and
+    # mfa.sending.sms_limit_keys_prune deletes it. No index: the prune is a rare scan, and
+    # without one PostgreSQL can update the row in place on every send.
+    last_used_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("SMS limit key")

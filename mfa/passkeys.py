@@ -214,14 +214,8 @@ def _changed_email(user: User, *, device: PasskeyDevice, added: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="passkey_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(to=user.email, template="passkey_changed", context=context, language=user.language)
 
 
 def passkey_register(
