@@ -62,7 +62,7 @@ def test_a_users_change_page_is_in_french(support, ada):
 def test_the_user_list_its_actions_and_filters_are_in_french(support, ada):
     text = page(support("fr").get("/admin/accounts/user/"))
     for words in [
-        "Adresse e-mail",
+        "E-mail",
         "Nom complet",
         "Téléphone enregistré",
         "Supprimer le téléphone de l\u2019utilisateur",
@@ -134,8 +134,8 @@ def test_django_otps_authenticator_apps_are_listed_in_german(support, ada, add_a
         "Authenticator-Apps",
         "Benutzer",
         "Bestätigt",
-        "Erstellt am",
-        "Zuletzt verwendet",
+        "Erstellungsdatum",
+        "Letzte Verwendung",
         "Nach Bestätigt",
         "ada@example.com",
     ]:
