@@ -8,6 +8,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import SimpleListFilter
+from django.core.management import call_command
 from django.utils.translation import gettext_lazy, trans_real
 
 OUR_APPS = ["accounts", "mfa", "organizations"]
@@ -58,6 +59,14 @@ def test_every_model_and_field_label_is_translated(model):
     assert untranslated(labels_of(model)) == []
 
 
+def test_our_apps_and_django_otps_authenticator_apps_are_named_in_each_language():
+    """The apps as admin heads them, and django-otp's model, named by mfa.apps."""
+    totp = apps.get_model("otp_totp", "TOTPDevice")._meta
+    names = [(label, apps.get_app_config(label).verbose_name) for label in [*OUR_APPS, "otp_totp"]]
+    names += [("TOTPDevice", totp.verbose_name), ("TOTPDevice plural", totp.verbose_name_plural)]
+    assert untranslated(names) == []
+
+
 def our_model_admins():
     return [
         model_admin
@@ -105,3 +114,9 @@ def test_the_check_catches_an_unmarked_label():
     assert untranslated([("new", gettext_lazy("a label nobody translated"))]) == [
         f"new: 'a label nobody translated' has no {language} translation" for language in TRANSLATED
     ]
+
+
+def test_the_labels_are_in_our_migrations_and_need_none_in_django_otps(db):
+    """A new verbose_name is a migration of ours; django-otp's model, renamed at run time
+    (mfa.apps), needs none in its own app."""
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)

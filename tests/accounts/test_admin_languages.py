@@ -140,5 +140,5 @@ def test_django_otps_authenticator_apps_are_listed_in_german(support, ada, add_a
         "ada@example.com",
     ]:
         assert words in text, words
-    for english in ["Otp_Totp", "Last used at", "By confirmed"]:
+    for english in ["Otp_Totp", "TOTP device", "Last used at", "By confirmed"]:
         assert english not in text, english
