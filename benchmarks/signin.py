@@ -74,7 +74,8 @@ from django.db import connection
 from django.test.client import Client, ClientHandler
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks.flows import FLOOR, FLOWS, Browser, Flow
+from benchmarks.flows import FLOOR, FLOWS, Browser, Flow, Member, members_create
+from mfa import sms
 
 
 class QueryCounter:
@@ -144,7 +145,7 @@ class Sample:
     wall: float
     queries: int
     requests: list[Request]
-    sms: int  # text messages sent
+    texts: int  # text messages sent
 
 
 @dataclass
@@ -153,7 +154,7 @@ class Results:
     samples: list[Sample] = field(default_factory=list)
 
 
-def browser_ready(flow: Flow, member, handler: TimedHandler) -> Browser:
+def browser_ready(flow: Flow, member: Member, handler: TimedHandler) -> Browser:
     """A new browser for `member`, served by `handler`, after the flow's prime if it has one."""
     client = Client()
     client.handler = handler
@@ -163,9 +164,9 @@ def browser_ready(flow: Flow, member, handler: TimedHandler) -> Browser:
     return browser
 
 
-def flow_once(flow: Flow, member, browser: Browser, handler, counter: QueryCounter) -> Sample:
-    from mfa import sms
-
+def flow_once(
+    flow: Flow, member: Member, browser: Browser, handler: TimedHandler, counter: QueryCounter
+) -> Sample:
     handler.requests = []
     texts, queries = len(sms.outbox), counter.count
     cpu, wall = process_time(), perf_counter()
@@ -177,15 +178,13 @@ def flow_once(flow: Flow, member, browser: Browser, handler, counter: QueryCount
         wall=wall,
         queries=counter.count - queries,
         requests=list(handler.requests),
-        sms=len(sms.outbox) - texts,
+        texts=len(sms.outbox) - texts,
     )
 
 
 def check_counts(handler: TimedHandler, counter: QueryCounter, sql: Path | None) -> None:
     """One more flow of each kind under CaptureQueriesContext: its count must be the
     counter's (and its SQL is written to `sql`, if given, for reading)."""
-    from benchmarks.flows import members_create
-
     for flow in FLOWS:
         member = members_create(1, phone=flow.phone)[0]
         browser = browser_ready(flow, member, handler)
@@ -201,8 +200,6 @@ def check_counts(handler: TimedHandler, counter: QueryCounter, sql: Path | None)
 
 
 def measure(rounds: int, warmup: int, handler: TimedHandler, counter: QueryCounter):
-    from benchmarks.flows import members_create
-
     members = {flow.name: members_create(warmup + rounds, phone=flow.phone) for flow in FLOWS}
     results = {flow.name: Results(flow) for flow in FLOWS}
     gc.collect()  # the set-up's garbage is not the flows'
@@ -217,10 +214,6 @@ def measure(rounds: int, warmup: int, handler: TimedHandler, counter: QueryCount
 
 
 # Report -------------------------------------------------------------------------------------
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.2f}"
-
-
 def p95(values: list[float]) -> float:
     if len(values) < 2:
         return values[0]
@@ -242,7 +235,7 @@ def summary(r: Results, floor: Results) -> dict:
         "flows": len(r.samples),
         "requests": count([len(s.requests) for s in r.samples]),
         "queries": count([s.queries for s in r.samples]),
-        "sms": count([s.sms for s in r.samples]),
+        "sms": count([s.texts for s in r.samples]),
         "cpu_ms": cpu * 1000,
         "cpu_p95_ms": p95([s.cpu for s in r.samples]) * 1000,
         "server_cpu_ms": server * 1000,
