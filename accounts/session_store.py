@@ -18,6 +18,14 @@ is how many statements that takes, the bulk of a sign-in's session handling:
   refused INSERT does not break the caller's transaction.
 - A session ended (sign-out) goes with one DELETE, not a SELECT, then a DELETE in a
   transaction.
+
+One guarantee is added: a request whose key names no session and that writes nothing does
+not delete the session cookie, as Django's SessionMiddleware does for an empty session. Such
+a request was sent with a key that another request of the same browser has since replaced
+(a script of the code page while the code signs in), and by the time its answer arrives the
+browser holds the new key: "delete the cookie" would delete that one, ending the new
+session in the browser. A request that writes gets a new session, as in Django (the old key
+is worthless either way); sign-out still deletes the cookie (flush() writes).
 """
 
 from contextlib import nullcontext
@@ -31,6 +39,17 @@ from django.utils.crypto import get_random_string
 class SessionStore(db.SessionStore):
     # The key that cycle_key() retired, whose row the next save gives the new key.
     _replaces = None
+    # The request came with a key that no row has (load() then forgets it, as Django does).
+    _key_unknown = False
+
+    def load(self):
+        data = super().load()
+        self._key_unknown = self._session_key is None
+        return data
+
+    def is_empty(self):
+        # What SessionMiddleware asks before deleting the cookie (the module's doc).
+        return super().is_empty() and (self.modified or not self._key_unknown)
 
     def _get_new_session_key(self):
         return get_random_string(32, VALID_KEY_CHARS)

@@ -7,9 +7,14 @@ The live server is http://localhost:<port>, and SITE_URL follows it (conftest), 
 ID is "localhost": WebAuthn allows plain http there, as a secure context.
 """
 
+import threading
+import time
+
 import pytest
 from playwright.sync_api import expect
 
+import mfa.passkey_views
+import mfa.views
 from accounts.models import SecurityEvent
 from mfa.models import PasskeyDevice
 from tests.browser.steps import (
@@ -21,6 +26,7 @@ from tests.browser.steps import (
     sign_out,
     signed_in,
 )
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +154,47 @@ def test_the_email_field_offers_the_passkey_through_autofill(
     expect_home(other.page, "Ada")
     event = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGNIN_SUCCEEDED).first()
     assert event.detail["method"] == "passwordless"
+
+
+def test_a_late_answer_to_the_autofill_does_not_undo_the_password_step(
+    person, enrolled_member, sms_inbox, monkeypatch
+):
+    """The sign-in page asks for the autofill's options as it loads, and that request, the
+    browser's first with a session, writes one (it keeps the challenge). The person signs in
+    with the password meanwhile, which starts a session of its own. Held here until the
+    password step has answered, as a busy server may, the options' answer would then
+    replace the browser's session cookie with its own, ending the sign-in at the code step
+    ("Your sign-in timed out"). Submitting the password form cancels that request."""
+    enrolled_member(email="ada@example.com")
+    asked, password_answered, options_answered = (threading.Event() for _ in range(3))
+    real_options, real_pending = mfa.passkey_views.authentication_options, mfa.views.signin_pending
+
+    def held_options(**kwargs):
+        asked.set()
+        password_answered.wait(10)
+        try:
+            return real_options(**kwargs)
+        finally:
+            options_answered.set()
+
+    def code_step_after_the_options(request):
+        # The code step comes once the password step's answer reached the browser.
+        if not password_answered.is_set():
+            password_answered.set()
+            options_answered.wait(10)
+            time.sleep(0.5)  # for the options' answer, if it is still awaited, to arrive
+        return real_pending(request)
+
+    monkeypatch.setattr(mfa.passkey_views, "authentication_options", held_options)
+    monkeypatch.setattr(mfa.views, "signin_pending", code_step_after_the_options)
+    page = person.page
+    person.goto("/signin/")
+    assert asked.wait(10), "the sign-in page asked for no autofill options"
+    page.get_by_label(label("Email")).fill("ada@example.com")
+    page.get_by_label(label("Password")).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    enter_code(person, sms_inbox, remember=False)
+    expect_home(page, "Ada")
 
 
 def test_without_javascript_the_passkey_buttons_are_not_shown(
