@@ -18,7 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django_tasks_db.models import DBTaskResult
 
 from accounts.form_fields import EmailAddressField
@@ -61,7 +61,7 @@ def phone_search_digits(term: str) -> str:
 class UserAdminForm(forms.ModelForm):
     # The email as every other email field checks it (IDNA 2008, the column's length as
     # stored): a model EmailField's form field would let both through to the save.
-    email = EmailAddressField(label="Email", widget=AdminEmailInputWidget)
+    email = EmailAddressField(label=_("Email"), widget=AdminEmailInputWidget)
 
 
 @admin.register(User)
@@ -73,19 +73,19 @@ class UserAdmin(admin.ModelAdmin):
         ("memberships__organization", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["email", "full_name"]
-    search_help_text = "Search by email, name or phone number."
+    search_help_text = _("Search by email, name or phone number.")
     ordering = ["email"]
     actions = ["remove_user_phone", "end_all_sessions", "unlock_password"]
     filter_horizontal = ["groups", "user_permissions"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["email", "full_name"]}),
-        ("Second factor", {"fields": ["phone", "passkeys", "recovery_codes",
-                                      "remembered_browsers"]}),
-        ("Organizations", {"fields": ["organizations"]}),
-        ("Access", {"fields": ["is_active", "password_status", "is_staff", "is_superuser",
-                               "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (_("Second factor"), {"fields": ["phone", "passkeys", "recovery_codes",
+                                         "remembered_browsers"]}),
+        (_("Organizations"), {"fields": ["organizations"]}),
+        (_("Access"), {"fields": ["is_active", "password_status", "is_staff", "is_superuser",
+                                  "groups", "user_permissions"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     readonly_fields = ["phone", "passkeys", "recovery_codes", "remembered_browsers",
                        "organizations", "password_status",
@@ -131,13 +131,13 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Phone"), ordering="has_phone")
     def phone_status(self, user):
-        return "Phone set" if user.has_phone else "No phone"
+        return _("Phone set") if user.has_phone else _("No phone")
 
     @admin.display(description=_("Phone"))
     def phone(self, user):
         device = SmsDevice.objects.on_file().filter(user=user).first()
         if device is None:
-            return "No phone"
+            return _("No phone")
         return str(device.number)
 
     @admin.display(description=_("Passkeys"))
@@ -183,9 +183,9 @@ class UserAdmin(admin.ModelAdmin):
     @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
     def remove_user_phone(self, request, queryset):
         response = action_confirm(
-            self, request, queryset, title="Remove user phone",
+            self, request, queryset, title=_("Remove user phone"),
             question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button="Remove user phone",
+            button=_("Remove user phone"),
         )
         if response is None:
             phones_reset(self, request, list(queryset))
@@ -194,11 +194,11 @@ class UserAdmin(admin.ModelAdmin):
     @admin.action(description=_("End all sessions"), permissions=["sessions_end"])
     def end_all_sessions(self, request, queryset):
         response = action_confirm(
-            self, request, queryset, title="End all sessions",
-            question="End every session of these people?",
-            explanation="Each is signed out of every browser at once; their phone and "
-            "remembered browsers stay.",
-            button="End all sessions",
+            self, request, queryset, title=_("End all sessions"),
+            question=_("End every session of these people?"),
+            explanation=_("Each is signed out of every browser at once; their phone and "
+                          "remembered browsers stay."),
+            button=_("End all sessions"),
         )
         if response is None:
             users = list(queryset)
@@ -229,11 +229,23 @@ class UserAdmin(admin.ModelAdmin):
 
 # Invitations ---------------------------------------------------------------------------------
 
+# Invitation.state's values, as the list and its filter name them.
+INVITATION_STATES = {
+    "pending": pgettext_lazy("invitation", "Pending"),
+    "accepted": pgettext_lazy("invitation", "Accepted"),
+    "revoked": pgettext_lazy("invitation", "Revoked"),
+    "expired": pgettext_lazy("invitation", "Expired"),
+}
+
 
 class InvitationAdminForm(forms.Form):
-    email = EmailAddressField()
-    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    email = EmailAddressField(label=_("Email"))
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.order_by("name")
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER
+    )
     language = forms.ChoiceField(
         label=_("Language"), choices=settings.LANGUAGES, required=False,
         help_text=_("The language of the invitation email."),
@@ -241,12 +253,11 @@ class InvitationAdminForm(forms.Form):
 
 
 class InvitationStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("pending", "Pending"), ("accepted", "Accepted"), ("revoked", "Revoked"),
-                ("expired", "Expired")]
+        return list(INVITATION_STATES.items())
 
     def queryset(self, request, queryset):
         match self.value():
@@ -275,7 +286,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("State"))
     def state(self, invitation):
-        return invitation.state.capitalize()
+        return INVITATION_STATES[invitation.state]
 
     # Seen, not edited: a link changes only by being resent or revoked (the actions).
     def has_change_permission(self, request, obj=None):
@@ -330,7 +341,9 @@ class InvitationAdmin(admin.ModelAdmin):
                     invitation=invitation, actor=request.user, **client_of(request)
                 )
             except InvitationError as error:
-                self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
+                self.message_user(request, _("%(email)s: %(error)s") % {
+                    "email": invitation.email, "error": error.message,
+                }, messages.ERROR)
             else:
                 self.message_user(request, _("We've sent a new invitation to %(email)s.")
                                   % {"email": invitation.email},
@@ -344,7 +357,9 @@ class InvitationAdmin(admin.ModelAdmin):
                     invitation=invitation, actor=request.user, **client_of(request)
                 )
             except InvitationError as error:
-                self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
+                self.message_user(request, _("%(email)s: %(error)s") % {
+                    "email": invitation.email, "error": error.message,
+                }, messages.ERROR)
             else:
                 self.message_user(request, _("The invitation to %(email)s was withdrawn.")
                                   % {"email": invitation.email},
@@ -360,7 +375,7 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "created_at", "organization"]
     list_select_related = ["actor", "subject", "organization"]
     search_fields = ["actor__email", "subject__email"]
-    search_help_text = "Search by the email of who did it or of whom it was about."
+    search_help_text = _("Search by the email of who did it or of whom it was about.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = ["created_at", "kind", "actor", "subject", "organization", "ip_address",

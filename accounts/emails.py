@@ -41,6 +41,13 @@ def send_email(*, to: str, template: str, context: dict, language: str = "") -> 
     """Send `emails/<template>_subject.txt`, `.txt` and `.html`, rendered with `context`,
     after the response.
 
+    Called inside the transaction of the change that the email is about, never in
+    transaction.on_commit: the task is a row of that same database (django-tasks-db), so
+    it is stored with the change or rolled back with it, and no committed change goes
+    without its email nor any email out about a change that was undone. Nothing here
+    talks to the mail server: the worker does, after the commit, since it sees the row
+    only then. (The suite's ImmediateBackend, tests/settings.py, sends at once instead.)
+
     Every template also gets `site_url`, for absolute links. `context` holds plain values,
     datetimes and model instances (the task reads those again by primary key, so the email
     shows them as they are when it is sent). `language` is the recipient's (their stored

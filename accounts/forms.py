@@ -14,14 +14,14 @@ class SignInForm(forms.Form):
         label=_("Email"),
         # "webauthn": the browser may offer the member's passkeys as they type (passkeys.js).
         widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
-        error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
+        error_messages={"required": _("Enter your email."), "invalid": _("Enter a valid email.")},
     )
     password = forms.CharField(
         label=_("Password"),
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your password."},
+        error_messages={"required": _("Enter your password.")},
     )
 
     error_messages = {

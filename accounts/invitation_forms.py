@@ -35,10 +35,10 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
     # The template writes this label itself, to link to the privacy policy.
     accept_privacy = forms.BooleanField(
         label=_("I accept the privacy policy"),
-        error_messages={"required": "Accept the privacy policy to create your account."},
+        error_messages={"required": _("Accept the privacy policy to create your account.")},
     )
 
-    error_messages = {"password_mismatch": "The two passwords don't match."}
+    error_messages = {"password_mismatch": _("The two passwords don't match.")}
 
     def __init__(self, *args, email: str, enterprise_login: bool = False, **kwargs):
         self.email = email

@@ -341,20 +341,17 @@ def invitation_accept(
         organization=invitation.organization, invitation=invitation.pk, role=invitation.role,
     )
 
-    # After commit: the account must not be lost because the mail server is down, and
-    # robust=True logs a failure instead of turning a created account into an error page.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email,
-            template="account_created",
-            language=user.language,
-            context={
-                "user": user,
-                "organization": invitation.organization,
-                "signin_url": settings.SITE_URL + reverse("accounts:signin"),
-            },
-        ),
-        robust=True,
+    # Stored with the account (accounts.emails.send_email): the mail server is the worker's
+    # business, so one that is down cannot lose the account or turn it into an error page.
+    send_email(
+        to=user.email,
+        template="account_created",
+        language=user.language,
+        context={
+            "user": user,
+            "organization": invitation.organization,
+            "signin_url": settings.SITE_URL + reverse("accounts:signin"),
+        },
     )
     return user
 

@@ -61,26 +61,35 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     # Stored lower-cased (save), and the constraint below holds even for writes that skip save.
-    email = models.EmailField(max_length=254, unique=True)
-    full_name = models.CharField(max_length=150)
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
     is_staff = models.BooleanField(
-        default=False, help_text=_("Support staff: may use Django admin.")
+        _("support staff"), default=False, help_text=_("Support staff: may use Django admin.")
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(
+        _("active"), default=True,
+        help_text=_("Unticked: the account cannot sign in, and its sessions end."),
+    )
     # Blank: the browser's (accounts.languages). Pages, emails and text messages use it.
     language = models.CharField(
         _("language"), max_length=10, blank=True, choices=settings.LANGUAGES,
         help_text=_("Blank: the browser's language."),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Mixed into the session auth hash: changing it ends every session of the person at once.
-    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+    security_stamp = models.CharField(
+        _("security stamp"), max_length=32, default=new_security_stamp, editable=False
+    )
     # Wrong passwords in a row (accounts.password_lock): the count, the last one, and when the
     # count reached PASSWORD_FAILURES_IN_A_ROW and the password stopped working.
-    password_failures = models.PositiveIntegerField(default=0, editable=False)
-    password_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_failures = models.PositiveIntegerField(
+        _("wrong passwords in a row"), default=0, editable=False
+    )
+    password_failed_at = models.DateTimeField(
+        _("last wrong password at"), null=True, blank=True, editable=False
+    )
     password_locked_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        _("password locked at"), null=True, blank=True, editable=False,
         help_text=_("Set after too many wrong passwords in a row: the password does not work "
         "until the member resets it by email or support unlocks it."),
     )
@@ -88,7 +97,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # (accounts.services.user_sessions_end with keep_enterprise_login; read by
     # accounts.session_lifetime and accounts.signin): set when the person's organization
     # makes enterprise login mandatory.
-    password_sessions_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_sessions_ended_at = models.DateTimeField(
+        _("password sessions ended at"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()
 
@@ -151,27 +162,29 @@ class InvitationQuerySet(models.QuerySet):
 
 
 class Invitation(models.Model):
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(_("email"), max_length=254)
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="invitations"
+        "organizations.Organization", on_delete=models.CASCADE, related_name="invitations",
+        verbose_name=_("organization"),
     )
     role = models.CharField(
-        max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+        _("role"), max_length=16, choices=Membership.Role.choices,
+        default=Membership.Role.MEMBER,
     )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", verbose_name=_("invited by"),
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     # The language of the invitation email (and of a resent one), chosen on the invite form.
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -229,23 +242,23 @@ class SecurityEvent(models.Model):
         SSO_SIGNIN = "sso.signin", _("Signed in with enterprise login")
         SSO_REFUSED = "sso.refused", _("Enterprise login refused")
 
-    kind = models.CharField(max_length=40, choices=Kind.choices)
+    kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", verbose_name=_("by"),
     )
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="security_events",
+        related_name="security_events", verbose_name=_("about"),
     )
     organization = models.ForeignKey(
         "organizations.Organization", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="security_events",
+        related_name="security_events", verbose_name=_("organization"),
     )
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    detail = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("security event")
@@ -253,7 +266,9 @@ class SecurityEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+        return _("%(event)s at %(at)s") % {
+            "event": self.get_kind_display(), "at": f"{self.created_at:%Y-%m-%d %H:%M}",
+        }
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -268,15 +283,19 @@ class PasswordResetRequest(models.Model):
     has an account, so that the limits (and the work done) do not depend on it.
     """
 
-    email = models.EmailField(max_length=254)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    email = models.EmailField(_("email"), max_length=254)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
         indexes = [
             models.Index(fields=["email", "created_at"]),
             models.Index(fields=["ip_address", "created_at"]),
         ]
 
     def __str__(self):
-        return f"Password reset for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"
+        return _("Password reset for %(email)s at %(at)s") % {
+            "email": self.email, "at": f"{self.created_at:%Y-%m-%d %H:%M}",
+        }

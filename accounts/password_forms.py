@@ -35,7 +35,7 @@ class NewPasswordForm(SetPasswordMixin, forms.Form):
         },
     )
 
-    error_messages = {"password_mismatch": "The two passwords don't match."}
+    error_messages = {"password_mismatch": _("The two passwords don't match.")}
 
     def __init__(self, user, *args, **kwargs):
         self.user = user
@@ -81,7 +81,7 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordForm):
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your current password."},
+        error_messages={"required": _("Enter your current password.")},
     )
     field_order = ["password", "password1", "password2"]
 
@@ -105,7 +105,7 @@ class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
         strip=False,
         max_length=settings.PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-        error_messages={"required": "Enter your password."},
+        error_messages={"required": _("Enter your password.")},
     )
 
     error_messages = {
@@ -124,5 +124,5 @@ class PasswordResetRequestForm(forms.Form):
     email = EmailAddressField(
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
-        error_messages={"required": "Enter your email.", "invalid": "Enter a valid email."},
+        error_messages={"required": _("Enter your email."), "invalid": _("Enter a valid email.")},
     )

@@ -16,7 +16,6 @@ email goes out) once.
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Case, F, When
 from django.urls import reverse
 from django.utils import timezone
@@ -66,15 +65,9 @@ def password_failure_record(*, email: str, ip: str | None, user_agent: str) -> N
         "locked_at": now,
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not turn the refusal into
-    # an error page that only existing accounts would get.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="password_locked", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
+    # The mail server is the worker's business (accounts.emails.send_email): one that is
+    # down cannot turn the refusal into an error page that only existing accounts would get.
+    send_email(to=user.email, template="password_locked", context=context, language=user.language)
 
 
 def password_success_record(user: User) -> None:

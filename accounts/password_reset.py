@@ -94,10 +94,9 @@ def password_reset_request(*, email: str, ip: str | None) -> None:
     # Every request not refused by a limit stores this task, account or not: building the
     # link and the email took an address with an account half as long again (issue 10).
     # The request's language goes along: the worker has no browser to take it from.
+    # Stored with the request's row, in its transaction (accounts.emails.send_email says why).
     language = translation.get_language() or ""
-    transaction.on_commit(
-        lambda: password_reset_email.enqueue(email=email, language=language), robust=True
-    )
+    password_reset_email.enqueue(email=email, language=language)
 
 
 @task

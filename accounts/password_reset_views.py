@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.password_forms import NewPasswordForm, PasswordResetRequestForm
 from accounts.password_reset import (
@@ -69,6 +70,6 @@ class PasswordResetConfirm(PasswordResetConfirmView):
                 self.get_context_data(problem=error.message, problem_code=error.code)
             )
         messages.success(
-            self.request, "Your password has been changed. Sign in with your new password."
+            self.request, _("Your password has been changed. Sign in with your new password.")
         )
         return redirect(f"{reverse('accounts:signin')}?{urlencode({'email': user.email})}")

@@ -99,14 +99,8 @@ def user_password_change(
         "via_reset": via == "reset",
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="password_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(to=user.email, template="password_changed", context=context, language=user.language)
 
 
 @transaction.atomic
@@ -120,14 +114,8 @@ def user_other_sessions_end(*, user: User, request: HttpRequest) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="sessions_ended", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(to=user.email, template="sessions_ended", context=context, language=user.language)
 
 
 def user_email_change(*, user: User, email: str, actor: User, request: HttpRequest) -> None:
@@ -152,10 +140,6 @@ def user_email_change(*, user: User, email: str, actor: User, request: HttpReque
         "changed_at": timezone.now(),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
     for to in (old_email, user.email):
-        transaction.on_commit(
-            lambda to=to: send_email(
-                to=to, template="email_changed", context=context, language=user.language,
-            ),
-            robust=True,
-        )
+        send_email(to=to, template="email_changed", context=context, language=user.language)

@@ -25,6 +25,14 @@ is how many statements that takes, the bulk of a sign-in's session handling:
   signing in writes (accounts.signin.signin_complete), and the save that comes with the
   response finds nothing left to do: on SQLite every transaction is a journal file
   written and synced, which costs more than the statements in it.
+
+One guarantee is added: a request whose key names no session and that writes nothing does
+not delete the session cookie, as Django's SessionMiddleware does for an empty session. Such
+a request was sent with a key that another request of the same browser has since replaced
+(a script of the code page while the code signs in), and by the time its answer arrives the
+browser holds the new key: "delete the cookie" would delete that one, ending the new
+session in the browser. A request that writes gets a new session, as in Django (the old key
+is worthless either way); sign-out still deletes the cookie (flush() writes).
 """
 
 from django.contrib.sessions.backends import db
@@ -38,6 +46,17 @@ class SessionStore(db.SessionStore):
     _replaces = None
     # (key, encoded data) of the last save, which a save of the same needn't write again.
     _saved_as = None
+    # The request came with a key that no row has (load() then forgets it, as Django does).
+    _key_unknown = False
+
+    def load(self):
+        data = super().load()
+        self._key_unknown = self._session_key is None
+        return data
+
+    def is_empty(self):
+        # What SessionMiddleware asks before deleting the cookie (the module's doc).
+        return super().is_empty() and (self.modified or not self._key_unknown)
 
     def _get_new_session_key(self):
         return get_random_string(32, VALID_KEY_CHARS)

@@ -48,7 +48,8 @@ def password_confirm(request):
     return render(request, "accounts/password_confirm.html", {
         "form": form,
         "next": next_url,
-        "valid_for": duration_words(settings.REAUTHENTICATION_VALID_FOR, article=False),
+        # With its article: "for an hour", as "for 10 minutes".
+        "valid_for": duration_words(settings.REAUTHENTICATION_VALID_FOR),
     })
 
 

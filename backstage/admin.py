@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from accounts.signin import METHOD_KEY, Method, session_has_second_factor
@@ -17,8 +18,8 @@ class BackstageAdminSite(admin.AdminSite):
     """Django admin for support staff, behind the same sign-in and a second factor given in
     this session (a remembered browser is not one: such a session is asked for a code)."""
 
-    site_header = "Backstage support"
-    site_title = "Backstage support"
+    site_header = _("Backstage support")
+    site_title = _("Backstage support")
 
     def has_permission(self, request):
         return super().has_permission(request) and session_has_second_factor(request)

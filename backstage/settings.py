@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     # Before mfa, whose admin replaces the one that this app registers (mfa.admin).
-    "django_otp.plugins.otp_totp",
+    "mfa.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
     "phonenumber_field",
     "axes",
     "accounts",

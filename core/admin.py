@@ -1,7 +1,8 @@
 """Admin helpers every app's admin may import: an action's confirmation page
-(`action_confirm`) and the base of the logs that are looked at, never edited
-(`ReadOnlyAdmin`). The "Remove user phone" action lives with member_phone_reset's
-other pieces, in organizations.phone_reset_admin."""
+(`action_confirm`), the base of the logs that are looked at, never edited
+(`ReadOnlyAdmin`), and a list filter under a title of ours (`filter_titled`). The
+"Remove user phone" action lives with member_phone_reset's other pieces, in
+organizations.phone_reset_admin."""
 
 from django.contrib import admin
 from django.contrib.admin import helpers
@@ -40,3 +41,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def filter_titled(filter_class, title):
+    """`filter_class`, one of admin's field list filters, headed `title` rather than the
+    field's own name: for another app's model whose field names are not translated."""
+
+    class TitledFilter(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter

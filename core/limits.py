@@ -67,6 +67,8 @@ def duration_words(length: timedelta, *, article: bool = True) -> str:
         }[unit] % {"count": count}
     if not article:
         return {
+            # Translators: one unit, where English drops the article: "(invitations) in
+            # the last {window}". A language that keeps it there writes it ("en une heure").
             "minute": pgettext("duration without article", "minute"),
             "hour": pgettext("duration without article", "hour"),
             "day": pgettext("duration without article", "day"),

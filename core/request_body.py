@@ -13,6 +13,7 @@ from io import BytesIO
 
 from django.http import HttpRequest, HttpResponseBadRequest
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("django.security.request_body")
 
@@ -31,7 +32,7 @@ class UnparsableBodyMiddleware:
             except MultiPartParserError as error:
                 logger.warning("Bad request (unreadable body) to %s: %s", request.path, error)
                 return HttpResponseBadRequest(
-                    "The form could not be read. Reload the page and try again.",
+                    _("The form could not be read. Reload the page and try again."),
                     content_type="text/plain; charset=utf-8",
                 )
         return self.get_response(request)

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.admin import ReadOnlyAdmin, action_confirm
+from core.admin import ReadOnlyAdmin, action_confirm, filter_titled
 from mfa.models import PasskeyDevice, RecoveryCodeDevice, SmsDevice, SmsMessage
 from organizations.phone_reset_admin import (
     PHONE_RESET_EXPLANATION,
@@ -41,9 +41,9 @@ class SmsDeviceAdmin(ReadOnlyAdmin):
     def remove_user_phone(self, request, queryset):
         queryset = queryset.select_related("user")
         response = action_confirm(
-            self, request, queryset, title="Remove user phone",
+            self, request, queryset, title=_("Remove user phone"),
             question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button="Remove user phone",
+            button=_("Remove user phone"),
         )
         if response is None:
             phones_reset(self, request, [device.user for device in queryset])
@@ -74,9 +74,9 @@ class RecoveryCodesAdmin(ReadOnlyAdmin):
     def remove_user_phone(self, request, queryset):
         queryset = queryset.select_related("user")
         response = action_confirm(
-            self, request, queryset, title="Remove user phone",
+            self, request, queryset, title=_("Remove user phone"),
             question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button="Remove user phone",
+            button=_("Remove user phone"),
         )
         if response is None:
             phones_reset(self, request, [device.user for device in queryset])
@@ -102,12 +102,47 @@ admin.site.unregister(TOTPDevice)
 
 @admin.register(TOTPDevice)
 class AuthenticatorAppAdmin(ReadOnlyAdmin):
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    list_filter = ["confirmed", "created_at"]
+    """django-otp's model, whose fields have English names only: the columns, fields and
+    filters here name them in the staff member's language."""
+
+    list_display = ["owner", "app_name", "app_confirmed", "added", "last_used"]
+    list_filter = [
+        ("confirmed", filter_titled(admin.BooleanFieldListFilter, _("confirmed"))),
+        ("created_at", filter_titled(admin.DateFieldListFilter, _("created at"))),
+    ]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__full_name"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at",
-              "throttling_failure_count", "throttling_failure_timestamp"]
+    fields = ["owner", "app_name", "app_confirmed", "added", "last_used", "wrong_codes",
+              "last_wrong_code"]
+    readonly_fields = fields
+
+    @admin.display(description=_("user"), ordering="user__email")
+    def owner(self, device):
+        return device.user
+
+    @admin.display(description=_("name"), ordering="name")
+    def app_name(self, device):
+        return device.name
+
+    @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
+    def app_confirmed(self, device):
+        return device.confirmed
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def added(self, device):
+        return device.created_at
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
+
+    @admin.display(description=_("wrong codes in a row"))
+    def wrong_codes(self, device):
+        return device.throttling_failure_count
+
+    @admin.display(description=_("last wrong code at"))
+    def last_wrong_code(self, device):
+        return device.throttling_failure_timestamp
 
 
 @admin.register(PasskeyDevice)
@@ -130,9 +165,9 @@ class PasskeyAdmin(ReadOnlyAdmin):
         queryset = queryset.select_related("user")
         users = list({device.user for device in queryset})
         response = action_confirm(
-            self, request, queryset, title="Remove user phone",
+            self, request, queryset, title=_("Remove user phone"),
             question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button="Remove user phone",
+            button=_("Remove user phone"),
         )
         if response is None:
             phones_reset(self, request, users)

@@ -1,7 +1,26 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.apps import DefaultConfig as TotpConfig
 
 
 class MfaConfig(AppConfig):
     name = "mfa"
     verbose_name = _("Second factor")
+    # This module holds a second AppConfig (below): this one is the app's.
+    default = True
+
+
+class AuthenticatorAppsConfig(TotpConfig):
+    """django-otp's TOTP plugin (the authenticator apps), as INSTALLED_APPS names it: the
+    same app, named in admin in the staff member's language rather than "Otp_Totp" and
+    "TOTP devices"."""
+
+    verbose_name = _("Authenticator apps")
+
+    def ready(self):
+        # django-otp names its model in English only. Its migrations read the Meta options
+        # as django-otp declares them (Options.original_attrs), not these: the names change
+        # for admin, and django-otp's app needs no migration of ours.
+        options = self.get_model("TOTPDevice")._meta
+        options.verbose_name = _("authenticator app")
+        options.verbose_name_plural = _("authenticator apps")

@@ -182,13 +182,12 @@ def _email(user: User, *, added: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="authenticator_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(
+        to=user.email,
+        template="authenticator_changed",
+        context=context,
+        language=user.language,
     )
 
 

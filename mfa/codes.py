@@ -113,6 +113,11 @@ def code_prepare(
         code_failures=0,
         # A code for another attempt: its back-off starts from nothing, and the wrong
         # codes of the attempt before do not slow this one (the member's count goes on).
+        # A plain SQL equality, which may take longer the more leading characters match:
+        # safe, since both sides are keyed hashes (attempt_key), never the attempt itself, so
+        # timing could tell at most a prefix of an HMAC that nobody can choose or use; and it
+        # decides only whether a back-off carries on. The code is compared in constant time
+        # (SmsDevice.code_check). Comparing in Python instead would need a read first.
         attempt_failures=Case(
             When(attempt_key=key, then=F("attempt_failures")), default=Value(0)
         ),

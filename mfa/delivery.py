@@ -27,38 +27,38 @@ class Failure(StrEnum):
 
 
 MESSAGES = {
-    Failure.TRY_AGAIN: "We couldn't send the text message right now. Try again in a minute.",
-    Failure.INVALID_NUMBER: "This phone number isn't valid. Check it and try again.",
-    Failure.COUNTRY: (
+    Failure.TRY_AGAIN: _("We couldn't send the text message right now. Try again in a minute."),
+    Failure.INVALID_NUMBER: _("This phone number isn't valid. Check it and try again."),
+    Failure.COUNTRY: _(
         "Text messages can't be sent to this country yet. Contact your organization admin."
     ),
-    Failure.OPTED_OUT: (
+    Failure.OPTED_OUT: _(
         "This number has turned off our text messages (by replying STOP). Reply START to "
         "one of our earlier messages from that phone, then try again."
     ),
-    Failure.NOT_MOBILE: (
+    Failure.NOT_MOBILE: _(
         "This number can't receive text messages (it may be a landline). Use a mobile number."
     ),
-    Failure.UNREACHABLE: (
+    Failure.UNREACHABLE: _(
         "Your phone couldn't be reached. Check that it is switched on and has signal, "
         "then try again."
     ),
-    Failure.BLOCKED: (
+    Failure.BLOCKED: _(
         "This number is blocking our text messages. Unblock them on the phone or with "
         "the mobile carrier, then try again."
     ),
-    Failure.UNKNOWN_NUMBER: (
+    Failure.UNKNOWN_NUMBER: _(
         "This number is unknown or no longer in service. Check it and try again."
     ),
-    Failure.FILTERED: (
+    Failure.FILTERED: _(
         "The mobile carrier filtered out our text message. Try again in a few minutes; "
         "if it keeps happening, contact your organization admin."
     ),
-    Failure.UNDELIVERABLE: (
+    Failure.UNDELIVERABLE: _(
         "The text message couldn't be delivered. Try again in a minute; if it keeps "
         "happening, contact your organization admin."
     ),
-    Failure.PUMPING: (
+    Failure.PUMPING: _(
         "Our text message provider held back this message, because many messages to "
         "numbers like this one were asked for lately. Try again later; if it keeps "
         "happening, contact your organization admin."

@@ -19,12 +19,25 @@ from django_otp.models import (
     CooldownMixin,
     Device,
     DeviceManager,
+    GenerateNotAllowed,
     SideChannelDevice,
     ThrottlingMixin,
 )
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.limits import limit
+
+
+def resend_cooldown_since(now: datetime) -> datetime:
+    """The cooldown between two codes, its one rule: a device may be sent a new code when
+    it has none or its last one was made before this moment, MFA_RESEND_COOLDOWN ago
+    (exactly that long ago is still too soon).
+
+    The database applies it as it updates the row (SmsDeviceQuerySet.resend_allowed, the
+    one UPDATE of mfa.codes.code_send); the pages' countdown reads it in Python
+    (SmsDevice.generate_is_allowed). Both compare with this moment, so they cannot disagree.
+    """
+    return now - settings.MFA_RESEND_COOLDOWN
 
 
 class SmsDeviceQuerySet(models.QuerySet):
@@ -40,12 +53,12 @@ class SmsDeviceQuerySet(models.QuerySet):
         return self.filter(models.Q(confirmed=True) | ~models.Q(pending_number=""))
 
     def resend_allowed(self, now):
-        """Devices past the cooldown between two codes: django-otp's
-        CooldownMixin.generate_is_allowed, as a condition that the database checks on the
-        row as it updates it (mfa.codes.code_send)."""
+        """Devices past the cooldown between two codes (resend_cooldown_since), as a
+        condition that the database checks on the row as it updates it
+        (mfa.codes.code_send)."""
         return self.filter(
             models.Q(last_generated_timestamp__isnull=True)
-            | models.Q(last_generated_timestamp__lt=now - settings.MFA_RESEND_COOLDOWN)
+            | models.Q(last_generated_timestamp__lt=resend_cooldown_since(now))
         )
 
     def changing(self):
@@ -53,7 +66,22 @@ class SmsDeviceQuerySet(models.QuerySet):
         return self.exclude(pending_number="")
 
 
-class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
+class DeviceFields(models.Model):
+    """django-otp's Device fields as it declares them, with labels to translate: each device
+    of ours takes these first among its bases, so admin names them in the staff member's
+    language."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=64)
+    confirmed = models.BooleanField(_("confirmed"), default=True)
+
+    class Meta:
+        abstract = True
+
+
+class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice):  # noqa: DJ008 (Device's __str__)
     """A member's mobile phone, the one SMS device they may have.
 
     `number` is the verified number; `pending_number` is one that is waiting for its
@@ -63,32 +91,48 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
     """
 
     # django-otp keeps "no code" as NULL.
-    token = models.CharField(max_length=64, blank=True, null=True)  # noqa: DJ001
-    number = PhoneNumberField(blank=True)
-    pending_number = PhoneNumberField(blank=True)
+    token = models.CharField(  # noqa: DJ001
+        _("current code (keyed hash)"), max_length=64, blank=True, null=True
+    )
+    number = PhoneNumberField(_("number"), blank=True)
+    pending_number = PhoneNumberField(
+        _("new number"), blank=True, help_text=_("A number waiting for its code.")
+    )
     code_failures = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Wrong tries against the current code.")
+        _("wrong codes"), default=0, help_text=_("Wrong tries against the current code.")
     )
     # Off: sign-ins never send a code to this phone while the member has a strong factor
     # (mfa.factors.sms_signin_allowed); the number stays on file for an admin's reset.
     sms_fallback = models.BooleanField(
-        default=True,
+        _("text message fallback"), default=True,
         help_text=_("Whether a sign-in may use a text message instead of a stronger factor."),
     )
     # Which sign-in attempt (or phone change) the current code was sent for, as a keyed
     # hash (mfa.codes.attempt_key), and its wrong codes so far, across its resends.
-    attempt_key = models.CharField(max_length=64, blank=True, editable=False)
-    attempt_failures = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Wrong tries of the sign-in attempt that the current code is for.")
+    attempt_key = models.CharField(
+        _("sign-in attempt (keyed hash)"), max_length=64, blank=True, editable=False
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    attempt_failures = models.PositiveSmallIntegerField(
+        _("wrong codes of the attempt"), default=0,
+        help_text=_("Wrong tries of the sign-in attempt that the current code is for."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # django-otp's SideChannelDevice, CooldownMixin and ThrottlingMixin fields as they declare
+    # them, with labels to translate.
+    valid_until = models.DateTimeField(_("code valid until"), default=timezone.now)
+    last_generated_timestamp = models.DateTimeField(_("last code sent at"), null=True, blank=True)
+    throttling_failure_timestamp = models.DateTimeField(
+        _("last wrong code at"), null=True, blank=True, default=None
+    )
+    throttling_failure_count = models.PositiveIntegerField(_("wrong codes in a row"), default=0)
 
     # django-otp's manager (devices_for_user), with the queries above.
     objects = DeviceManager.from_queryset(SmsDeviceQuerySet)()
 
     class Meta:
         verbose_name = _("SMS device")
+        verbose_name_plural = _("SMS devices")
         constraints = [
             models.UniqueConstraint(fields=["user"], name="one_sms_device_per_user"),
         ]
@@ -102,7 +146,22 @@ class SmsDevice(ThrottlingMixin, CooldownMixin, SideChannelDevice):
         return settings.MFA_THROTTLE_FACTOR
 
     def get_cooldown_duration(self):
+        # Only django-otp's cooldown_enabled reads it now: generate_is_allowed is ours.
         return settings.MFA_RESEND_COOLDOWN.total_seconds()
+
+    def generate_is_allowed(self):
+        """django-otp's question (may a new code be made?), answered by the rule that the
+        send's UPDATE applies (resend_cooldown_since) rather than by CooldownMixin's own
+        copy of it."""
+        now = timezone.now()
+        since = resend_cooldown_since(now)
+        last = self.last_generated_timestamp
+        if last is None or last < since:
+            return True, None
+        return False, {
+            "reason": GenerateNotAllowed.COOLDOWN_DURATION_PENDING,
+            "next_generation_at": now + (last - since),
+        }
 
     def wrong_codes_capped_until(self, now) -> datetime | None:
         """When the member's cap on wrong codes in a row (SMS_CODE_FAILURES_PER_USER) lifts,
@@ -173,7 +232,7 @@ def recovery_code_digest(code: str, *, secret: str | None = None) -> str:
     return salted_hmac("mfa.recovery_code", code, secret=secret, algorithm="sha256").hexdigest()
 
 
-class RecoveryCodeDevice(Device):
+class RecoveryCodeDevice(DeviceFields, Device):  # noqa: DJ008 (Device's __str__)
     """A member's recovery codes (mfa.recovery explains why this model and not otp_static's).
 
     A django-otp device, so that a sign-in with a code is verified, locked and logged in
@@ -182,8 +241,8 @@ class RecoveryCodeDevice(Device):
     the one per-account limit that wrong SMS codes count against too.
     """
 
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     objects = DeviceManager()
 
@@ -239,14 +298,21 @@ class RecoveryCodeDevice(Device):
 class RecoveryCode(models.Model):
     """One unused recovery code, as its keyed hash (recovery_code_digest)."""
 
-    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
-    digest = models.CharField(max_length=64)
+    device = models.ForeignKey(
+        RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes",
+        verbose_name=_("device"),
+    )
+    digest = models.CharField(_("keyed hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
 
     def __str__(self):
-        return f"Recovery code of {self.device.user}"
+        return _("Recovery code of %(user)s") % {"user": self.device.user}
 
 
-class PasskeyDevice(Device):
+class PasskeyDevice(DeviceFields, Device):  # noqa: DJ008 (Device's __str__)
     """One passkey (a WebAuthn credential) of a member; mfa.passkeys runs its ceremonies.
 
     A django-otp device like the phone and the app, so that django_otp.login records it
@@ -255,20 +321,21 @@ class PasskeyDevice(Device):
     registration. Nothing here is secret: the private key never leaves the authenticator.
     """
 
-    credential_id = models.CharField(max_length=1400, unique=True)
-    public_key = models.BinaryField()
+    credential_id = models.CharField(_("credential ID"), max_length=1400, unique=True)
+    public_key = models.BinaryField(_("public key"))
     # The authenticator's counter at the last use; many passkeys (synced ones) always say 0.
-    sign_count = models.PositiveBigIntegerField(default=0)
-    transports = models.JSONField(default=list, blank=True)
+    sign_count = models.PositiveBigIntegerField(_("sign count"), default=0)
+    transports = models.JSONField(_("transports"), default=list, blank=True)
     # The opaque id that the authenticator keeps for the account (never the email or pk):
     # the same for all of one member's passkeys, so that a new one replaces an old one
     # for this site on the same authenticator rather than sitting beside it.
-    user_handle = models.CharField(max_length=128)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    user_handle = models.CharField(_("user handle"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
         ordering = ["created_at", "pk"]
 
 
@@ -276,20 +343,25 @@ class RememberedBrowser(models.Model):
     """One browser allowed to skip the SMS step until `expires_at` (not sliding)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remembered_browsers"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remembered_browsers",
+        verbose_name=_("user"),
     )
-    token_hash = models.CharField(max_length=64, unique=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(default=timezone.now)
-    last_ip = models.GenericIPAddressField(null=True, blank=True)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), default=timezone.now)
+    last_ip = models.GenericIPAddressField(_("last IP address"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("remembered browser")
+        verbose_name_plural = _("remembered browsers")
         ordering = ["-last_used_at"]
 
     def __str__(self):
-        return f"{self.user} until {self.expires_at:%Y-%m-%d}"
+        return _("%(user)s until %(date)s") % {
+            "user": self.user, "date": f"{self.expires_at:%Y-%m-%d}",
+        }
 
 
 class SmsMessage(models.Model):
@@ -317,16 +389,20 @@ class SmsMessage(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="sms_messages",
+        verbose_name=_("user"),
     )
-    to = PhoneNumberField()
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    provider_id = models.CharField(max_length=64, blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    to = PhoneNumberField(_("to"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    provider_id = models.CharField(_("provider's message ID"), max_length=64, blank=True)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["to", "created_at"]),
@@ -335,7 +411,9 @@ class SmsMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"SMS to {self.to} ({self.status})"
+        return _("SMS to %(to)s (%(status)s)") % {
+            "to": self.to, "status": self.get_status_display(),
+        }
 
 
 class SmsLimitKey(models.Model):
@@ -348,10 +426,16 @@ class SmsLimitKey(models.Model):
     writes anyway).
     """
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(_("key"), max_length=80, unique=True)
+    # The newest send that counted for this key (its SmsMessage is made at the same moment):
+    # a key unused for longer than the longest window counts nothing any more, and
+    # mfa.sending.sms_limit_keys_prune deletes it. No index: the prune is a rare scan, and
+    # without one PostgreSQL can update the row in place on every send.
+    last_used_at = models.DateTimeField(_("last used"), default=timezone.now)
 
     class Meta:
         verbose_name = _("SMS limit key")
+        verbose_name_plural = _("SMS limit keys")
 
     def __str__(self):
         return self.key

@@ -1,5 +1,6 @@
-"""The passkey pages: the sign-in step after the password ("Use your passkey"), "Sign in
-with a passkey" without a password, and the Passkeys section of personal settings.
+"""The passkey pages: the sign-in step after the password ("Use your passkey"), its options
+for the step-up before Django admin, "Sign in with a passkey" without a password, and the
+Passkeys section of personal settings.
 
 Each ceremony is two requests: static/js/passkeys.js POSTs for the options (JSON, with a
 challenge kept in the session), runs the browser's dialog, and posts its answer in an
@@ -84,6 +85,17 @@ def passkey(request, user, pending):
             "has_authenticator": alternatives.authenticator,
             "has_recovery_codes": alternatives.recovery_codes,
         },
+    )
+
+
+# Step-up: the passkey again before Django admin (mfa.views.step_up takes the answer) ------
+
+
+@require_POST
+def step_up_passkey_options(request):
+    # Signed in (LoginRequiredMiddleware): the challenge is for this member and session.
+    return _options(
+        authentication_options(session=request.session, user=request.user, step_up=True)
     )
 
 

@@ -1,5 +1,6 @@
 """Passkeys (WebAuthn): adding one in personal settings, and signing in with one, either as
-the second factor after the password or on its own ("Sign in with a passkey").
+the second factor after the password or on its own ("Sign in with a passkey"), and giving
+the second factor again before Django admin (the step-up of a remembered browser's session).
 
 Built on py_webauthn (`webauthn`), which checks the ceremonies (challenge, origin, RP ID
 hash, flags, signature, sign counter), under our own django-otp device, mfa.models.
@@ -60,7 +61,18 @@ class Purpose:
 
     REGISTER = "register"
     SECOND_FACTOR = "second_factor"
+    # The second factor asked again in a session already signed in (mfa.views.step_up):
+    # its own purpose, so that a sign-in's challenge never answers it, nor it a sign-in's.
+    STEP_UP = "step_up"
     PASSWORDLESS = "passwordless"
+
+
+def _authentication_purpose(user: User | None, *, step_up: bool) -> str:
+    if step_up:
+        if user is None:
+            raise ValueError("A step-up is for the member signed in.")
+        return Purpose.STEP_UP
+    return Purpose.SECOND_FACTOR if user else Purpose.PASSWORDLESS
 
 
 class PasskeyError(ApplicationError):
@@ -202,14 +214,8 @@ def _changed_email(user: User, *, device: PasskeyDevice, added: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="passkey_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(to=user.email, template="passkey_changed", context=context, language=user.language)
 
 
 def passkey_register(
@@ -293,19 +299,20 @@ def passkeys_delete(*, user: User) -> int:
 # Authentication -----------------------------------------------------------------------------
 
 
-def authentication_options(*, session, user: User | None) -> str:
+def authentication_options(*, session, user: User | None, step_up: bool = False) -> str:
     """The options for navigator.credentials.get(), as JSON, with a new challenge.
 
-    With `user` (after their password): their passkeys only. Without (no password): any
-    discoverable passkey for this site, and the authenticator must verify the person
-    (fingerprint, face, PIN), since the passkey is then both factors.
+    With `user` (after their password, or with `step_up` in their signed-in session):
+    their passkeys only. Without (no password): any discoverable passkey for this site, and
+    the authenticator must verify the person (fingerprint, face, PIN), since the passkey
+    is then both factors.
     """
     rp_id, _ = relying_party()
     options = generate_authentication_options(
         rp_id=rp_id,
         challenge=_challenge_issue(
             session,
-            purpose=Purpose.SECOND_FACTOR if user else Purpose.PASSWORDLESS,
+            purpose=_authentication_purpose(user, step_up=step_up),
             user_id=user.pk if user else None,
         ),
         timeout=int(CEREMONY_TIMEOUT.total_seconds() * 1000),
@@ -325,18 +332,20 @@ def _refused(device: PasskeyDevice, *, ip: str | None, user_agent: str, reason: 
 
 
 def passkey_authenticate(
-    *, session, credential: str, user: User | None, ip: str | None, user_agent: str
+    *, session, credential: str, user: User | None, ip: str | None, user_agent: str,
+    step_up: bool = False,
 ) -> PasskeyDevice:
     """The passkey that signed this session's challenge (`credential`, the browser's JSON).
 
-    With `user` (the second factor after their password), only one of their passkeys is
-    accepted; without (no password), any member's, if the authenticator verified the
+    With `user` (the second factor after their password, or with `step_up` in their
+    signed-in session), only one of their passkeys is accepted, for a challenge issued for
+    the same; without (no password), any member's, if the authenticator verified the
     person. The sign counter must go up when the authenticator keeps one (a cloned
     passkey would repeat a count); the device row is locked while it is checked and moved.
     """
     challenge = _challenge_take(
         session,
-        purpose=Purpose.SECOND_FACTOR if user else Purpose.PASSWORDLESS,
+        purpose=_authentication_purpose(user, step_up=step_up),
         user_id=user.pk if user else None,
     )["challenge"]
     answer = _credential(credential)

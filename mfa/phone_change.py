@@ -15,7 +15,7 @@ from mfa.services import phone_code_request, phone_confirm
 
 def phone_masked(number) -> str:
     """Only the last two digits, the way the sign-in code page names the phone."""
-    return f"•••• •• {str(number)[-2:]}" if number else "No phone"
+    return f"•••• •• {str(number)[-2:]}" if number else str(_("No phone"))
 
 
 def phone_change_start(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:

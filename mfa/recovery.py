@@ -74,13 +74,8 @@ def _email(user: User, template: str, **context) -> None:
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
         **context,
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template=template, context=context,
-            language=user.language,
-        ), robust=True
-    )
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(to=user.email, template=template, context=context, language=user.language)
 
 
 @transaction.atomic

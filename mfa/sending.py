@@ -126,13 +126,35 @@ def _reserve(*, user, e164: str, ip: str | None) -> SmsMessage:
     # CONFLICT DO UPDATE locks the rows it meets), in one sorted order for everybody, so
     # that two sends never wait for each other's locks. On SQLite this first write takes
     # the database's write lock: there too the count below cannot interleave with another.
-    SmsLimitKey.objects.bulk_create(
-        [SmsLimitKey(key=key) for key in keys],
-        update_conflicts=True, unique_fields=["key"], update_fields=["key"],
-    )
+    # It also marks the keys as used now, which keeps them from sms_limit_keys_prune.
     now = timezone.now()
+    SmsLimitKey.objects.bulk_create(
+        [SmsLimitKey(key=key, last_used_at=now) for key in keys],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["last_used_at"],
+    )
     _check_limits(user=user, e164=e164, ip=ip, now=now)
     return SmsMessage.objects.create(user=user, to=e164, ip_address=ip, created_at=now)
+
+
+def sms_limit_keys_prune() -> int:
+    """Delete the limit keys that no send has used within the longest of the SMS_PER_*
+    windows (manage.py sms_limits_prune); returns how many.
+
+    Such a key has no message inside any window, so it counts nothing, and the next send
+    for it makes it again. Safe beside sends: the limits are counted from SmsMessage rows,
+    which stay; and the DELETE, one statement with its condition, takes each row's lock.
+    A send that holds a key (from its upsert to its commit) makes the DELETE wait, and
+    PostgreSQL then checks the condition again on the row the send wrote, freshly used,
+    so that row stays. A send that comes after the DELETE makes the key again, waiting
+    for the DELETE's commit first, so two sends of one key still count one after the other.
+    """
+    longest = max(limit(name).window for names in LIMIT_NAMES.values() for name in names)
+    # One DELETE with its WHERE, as long as nothing cascades from the model or listens for
+    # its deletes (Django reads the rows first otherwise, and deletes by primary key).
+    deleted, _ = SmsLimitKey.objects.filter(last_used_at__lt=timezone.now() - longest).delete()
+    return deleted
 
 
 def _block(e164: str) -> str:

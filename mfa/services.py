@@ -71,10 +71,5 @@ def _phone_set_email(device: SmsDevice, *, first_phone: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="phone_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
-    )
+    # Stored with the change (accounts.emails.send_email): both are kept, or neither.
+    send_email(to=user.email, template="phone_changed", context=context, language=user.language)

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -211,9 +212,9 @@ def sms_fallback_change(request):
     else:
         messages.success(
             request,
-            "Signing in can send a code by text message again."
+            _("Signing in can send a code by text message again.")
             if on
-            else "Signing in no longer offers a code by text message.",
+            else _("Signing in no longer offers a code by text message."),
         )
     return redirect("accounts:settings")
 
@@ -243,11 +244,11 @@ def recovery_codes_show(request):
 
 def _recovery_codes_text(user, codes: list[str]) -> str:
     lines = [
-        f"Backstage recovery codes for {user.email}",
-        f"Saved {timezone.now():%d %B %Y at %H:%M} (UTC)",
+        _("Backstage recovery codes for %(email)s") % {"email": user.email},
+        _("Saved %(at)s (UTC)") % {"at": date_format(timezone.now(), _("j F Y, H:i"))},
         "",
-        "Each code signs you in once, in place of a code by text message or from your",
-        "authenticator app. Keep them somewhere safe.",
+        str(_("Each code signs you in once, in place of a code by text message or from "
+              "your authenticator app. Keep them somewhere safe.")),
         "",
         *codes,
         "",

@@ -19,6 +19,10 @@ urlpatterns = [
     ),
     path("signin/step-up/", views.step_up, name="step-up"),
     path("signin/step-up/sms/", views.step_up_sms, name="step-up-sms"),
+    path(
+        "signin/step-up/passkey/options/", passkey_views.step_up_passkey_options,
+        name="step-up-passkey-options",
+    ),
     path("signin/recovery/", views.recovery, name="recovery"),
     path("sms/status/", webhooks.twilio_status, name="sms-status"),
 ]

@@ -1,4 +1,5 @@
 import secrets
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.signin import (
     Method,
@@ -38,12 +40,14 @@ from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowe
 from mfa.forms import (
     AuthenticatorCodeForm,
     CodeForm,
+    PasskeyForm,
     PhoneForm,
     RecoveryCodeForm,
     StepUpAuthenticatorForm,
     StepUpCodeForm,
 )
 from mfa.models import SmsDevice
+from mfa.passkeys import PasskeyError, passkey_authenticate, passkey_set_up
 from mfa.recovery import (
     RECOVERY_CODES_LOW,
     recovery_code_device,
@@ -243,47 +247,90 @@ def authenticator_sms(request, user, pending):
     return sms_step_start(request, user, pending=pending)
 
 
-# Step-up: a code in a session already signed in --------------------------------------------
+# Step-up: a second factor in a session already signed in -----------------------------------
 # Django admin wants a second factor given in this session (backstage.admin); a remembered
-# browser signed in without one, so it is asked for here, by the sign-in's own code steps.
-# The state names the way the code comes ("totp" or "sms") and, for SMS, the attempt that
-# binds the code to this session, as a sign-in attempt does.
+# browser signed in without one, so it is asked for here, by the sign-in's own checks. The
+# state names the way it is given ("passkey", "totp" or "sms") and, for SMS, the attempt
+# that binds the code to this session, as a sign-in attempt does.
 STEP_UP_KEY = "step_up"
+# The ways a link may choose; a text message only from the button that sends it (a POST).
+STEP_UP_CHOICES = ("passkey", "totp")
 
 
-def _step_up_url(next_url: str) -> str:
-    return reverse("mfa:step-up") + "?" + urlencode({"next": next_url})
+def _step_up_url(next_url: str, *, via: str = "") -> str:
+    query = {"next": next_url, **({"via": via} if via else {})}
+    return reverse("mfa:step-up") + "?" + urlencode(query)
+
+
+@dataclass(frozen=True)
+class _StepUpWays:
+    """What the signed-in member can step up with."""
+
+    passkey: bool
+    app: TOTPDevice | None
+    phone: SmsDevice | None
+
+    def offers(self, via: str | None) -> bool:
+        return (via == "passkey" and self.passkey) or (via == "totp" and self.app is not None)
+
+    @property
+    def strongest(self) -> str | None:
+        # As at sign-in: a passkey first (phishing can't take it), then the app's code.
+        return next((via for via in STEP_UP_CHOICES if self.offers(via)), None)
+
+    @property
+    def sms_allowed(self) -> bool:
+        return self.phone is not None and sms_signin_allowed(self.phone)
+
+
+def _step_up_ways(user) -> _StepUpWays:
+    return _StepUpWays(
+        passkey=passkey_set_up(user),
+        app=authenticator_device(user),
+        phone=SmsDevice.objects.on_file().select_related("user").filter(user=user).first(),
+    )
+
+
+def _step_up_state(request, ways: _StepUpWays) -> dict | None:
+    """The way this step-up asks for: the one the member chose (a link's ?via=, or the
+    button that sent a text message), else their strongest; None for a member with neither
+    passkey nor app who has not asked for a text message yet."""
+    state = request.session.get(STEP_UP_KEY) or {}
+    via = state.get("via")
+    if ways.offers(chosen := request.GET.get("via")):
+        via = chosen
+    elif via != "sms" and not ways.offers(via):
+        # Never chosen, or the passkey or app removed since.
+        via = ways.strongest
+    if via is None:
+        return None
+    if via != state.get("via"):
+        # The attempt stays: back on the text message, the code sent for it still works.
+        state = request.session[STEP_UP_KEY] = {"via": via, "attempt": state.get("attempt", "")}
+    return state
 
 
 def step_up(request):
     next_url = safe_next_url(request) or reverse("admin:index")
     if session_has_second_factor(request):
         return redirect(next_url)
-    user = request.user
-    state = request.session.get(STEP_UP_KEY)
-    app = authenticator_device(user)
-    if state is None and app is not None:
-        state = request.session[STEP_UP_KEY] = {"via": "totp", "attempt": ""}
-    if state is None or (state["via"] == "totp" and app is None):
+    ways = _step_up_ways(request.user)
+    state = _step_up_state(request, ways)
+    if state is None:
         # The text goes out from a button (a POST), never from merely opening the page.
         return render(request, "mfa/step_up.html", {"via": "", "next": next_url})
-    if state["via"] == "totp":
-        device, form = app, StepUpAuthenticatorForm(request.POST or None)
-    else:
-        device, form = _step_up_phone(user), StepUpCodeForm(request.POST or None)
+    via = state["via"]
+    if via == "sms" and ways.phone is None:
+        # A phone reset ends the member's sessions, so a signed-in member has one.
+        raise PermissionDenied
+    form = {
+        "passkey": PasskeyForm, "totp": StepUpAuthenticatorForm, "sms": StepUpCodeForm,
+    }[via](request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if state["via"] == "totp":
-                device = authenticator_verify(
-                    device=device, code=form.cleaned_data["code"], **client_of(request)
-                )
-            else:
-                device = code_verify(
-                    device=device, attempt=state["attempt"], code=form.cleaned_data["code"],
-                    **client_of(request),
-                )
-        except CodeError as error:
-            form.add_error("code", error.message)
+            device = _step_up_check(request, state, ways, form.cleaned_data)
+        except (CodeError, PasskeyError) as error:
+            form.add_error(None if via == "passkey" else "code", error.message)
         else:
             del request.session[STEP_UP_KEY]
             second_factor_record(request)
@@ -291,12 +338,31 @@ def step_up(request):
             return redirect(next_url)
     return render(request, "mfa/step_up.html", {
         "form": form,
-        "via": state["via"],
+        "via": via,
         "action": _step_up_url(next_url),
         "next": next_url,
-        "number_hint": str(device.number)[-2:] if state["via"] == "sms" else "",
-        "resend_in": seconds_until_resend(device) if state["via"] == "sms" else 0,
+        "number_hint": str(ways.phone.number)[-2:] if via == "sms" else "",
+        "resend_in": seconds_until_resend(ways.phone) if via == "sms" else 0,
+        # The other ways, as links or, for a text message, its button.
+        "passkey_url": _step_up_url(next_url, via="passkey") if ways.passkey else "",
+        "app_url": _step_up_url(next_url, via="totp") if ways.app else "",
+        "sms_allowed": ways.sms_allowed,
     })
+
+
+def _step_up_check(request, state: dict, ways: _StepUpWays, data: dict):
+    """The device that gave the second factor `state` asks for; CodeError or PasskeyError
+    when it was not given. The same checks, limits and events as at sign-in."""
+    if state["via"] == "passkey":
+        return passkey_authenticate(
+            session=request.session, credential=data["credential"], user=request.user,
+            step_up=True, **client_of(request),
+        )
+    if state["via"] == "totp":
+        return authenticator_verify(device=ways.app, code=data["code"], **client_of(request))
+    return code_verify(
+        device=ways.phone, attempt=state["attempt"], code=data["code"], **client_of(request)
+    )
 
 
 def _step_up_phone(user) -> SmsDevice:

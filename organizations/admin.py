@@ -7,6 +7,7 @@ workspaces inlines come from organizations.member_admin.
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from organizations.forms import EmailDomainForm, EnterpriseLoginAdminForm
 from organizations.member_admin import (
@@ -24,8 +25,8 @@ class EmailDomainInline(admin.TabularInline):
     model = EmailDomain
     form = EmailDomainForm
     extra = 0
-    verbose_name = "claimed email domain"
-    verbose_name_plural = "claimed email domains (enterprise login)"
+    verbose_name = _("claimed email domain")
+    verbose_name_plural = _("claimed email domains (enterprise login)")
 
 
 class EnterpriseLoginInline(admin.StackedInline):
@@ -61,7 +62,7 @@ class OrganizationAdmin(OrganizationMembersAdminMixin, admin.ModelAdmin):
     list_filter = ["mfa_opt_in"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "mfa_opt_in"]}),
-        ("For the customer's identity provider (SAML2)", {
+        (_("For the customer's identity provider (SAML2)"), {
             "description": _("Give these to the customer's IdP administrator."),
             "fields": ["sp_entity_id", "sp_acs_url", "sp_metadata_url"],
         }),
@@ -86,8 +87,9 @@ class OrganizationAdmin(OrganizationMembersAdminMixin, admin.ModelAdmin):
     def enterprise_login_state(self, organization):
         login = getattr(organization, "enterprise_login", None)
         if login is None or not login.enabled:
-            return "off"
-        return "mandatory" if login.mandatory else "optional"
+            return pgettext("enterprise login", "off")
+        return (pgettext("enterprise login", "mandatory") if login.mandatory
+                else pgettext("enterprise login", "optional"))
 
     @admin.display(description=_("SP entity ID (audience)"))
     def sp_entity_id(self, organization):

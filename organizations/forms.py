@@ -21,7 +21,7 @@ class EnterpriseLoginForm(forms.Form):
         # A typo in the domain is worded below (not set up), so only the stored length here.
         validators=[email_stored_length_validate],
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
-        error_messages={"required": "Enter your work email."},
+        error_messages={"required": _("Enter your work email.")},
     )
 
     error_messages = {
@@ -55,7 +55,9 @@ class EmailDomainForm(forms.ModelForm):
     class Meta:
         model = EmailDomain
         fields = ["domain"]
-        error_messages = {"domain": {"unique": "Another organization already claims this domain."}}
+        error_messages = {
+            "domain": {"unique": _("Another organization already claims this domain.")}
+        }
 
     def clean_domain(self):
         # Normalized before the uniqueness check, so "ACME.com." clashes with "acme.com", and

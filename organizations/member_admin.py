@@ -28,7 +28,9 @@ class MembershipInlineFormSet(BaseInlineFormSet):
             if not form.has_changed() and form.instance.pk is None:
                 continue  # an empty extra row
             if form.instance.pk is not None and "user" in form.changed_data:
-                form.add_error("user", "Remove this membership and add the person instead.")
+                form.add_error(
+                    "user", _("Remove this membership and add the person instead.")
+                )
             if form.instance.pk is not None and form.initial.get("role") == ADMIN:
                 had_admin = True
             if not self._should_delete_form(form) and form.cleaned_data.get("role") == ADMIN:
@@ -47,8 +49,8 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["created_at"]
     autocomplete_fields = ["user"]
     extra = 0
-    verbose_name = "member"
-    verbose_name_plural = "members"
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").order_by("user__email")

@@ -116,16 +116,10 @@ def member_phone_reset(
         **_removed_words(removed, member=member),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
-    # After commit, so that an email never announces a reset that was rolled back; and a
-    # mail server that is down must not undo the reset of a phone that may be in the wrong
-    # hands (robust: the failure is logged).
-    transaction.on_commit(
-        lambda: send_email(
-            to=member.email, template="phone_reset", context=context,
-            language=member.language,
-        ),
-        robust=True,
-    )
+    # Stored with the reset (accounts.emails.send_email), so that an email never announces
+    # a reset that was rolled back, and a reset is never without its email. The mail server
+    # is the worker's business: one that is down cannot undo the reset.
+    send_email(to=member.email, template="phone_reset", context=context, language=member.language)
 
 
 def _removed_words(removed: dict[str, bool], *, member: User) -> dict[str, str]:

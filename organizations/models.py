@@ -10,13 +10,13 @@ from organizations.saml import idp_metadata_parse
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=150)
-    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
     mfa_opt_in = models.BooleanField(
-        "MFA opt-in", default=False,
+        _("MFA opt-in"), default=False,
         help_text=_("Require the SMS second factor before the global enforcement date."),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("organization")
@@ -33,13 +33,15 @@ class Membership(models.Model):
         MEMBER = "member", _("Member")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("user"),
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("organization"),
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-    created_at = models.DateTimeField(default=timezone.now)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("membership")
@@ -49,7 +51,10 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} in {self.organization} ({self.role})"
+        return _("%(user)s in %(organization)s (%(role)s)") % {
+            "user": self.user, "organization": self.organization,
+            "role": self.get_role_display(),
+        }
 
     @property
     def is_admin(self) -> bool:
@@ -58,10 +63,11 @@ class Membership(models.Model):
 
 class Workspace(models.Model):
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="workspaces"
+        Organization, on_delete=models.CASCADE, related_name="workspaces",
+        verbose_name=_("organization"),
     )
-    name = models.CharField(max_length=150)
-    slug = models.SlugField(max_length=60)
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.SlugField(_("slug"), max_length=60)
 
     class Meta:
         verbose_name = _("workspace")
@@ -79,9 +85,10 @@ class EmailDomain(models.Model):
     """An email domain claimed by one organization (for enterprise login)."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="domains"
+        Organization, on_delete=models.CASCADE, related_name="domains",
+        verbose_name=_("organization"),
     )
-    domain = models.CharField(max_length=253, unique=True)
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
 
     class Meta:
         verbose_name = _("email domain")
@@ -106,37 +113,44 @@ class EnterpriseLogin(models.Model):
     """
 
     organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, related_name="enterprise_login"
+        Organization, on_delete=models.CASCADE, related_name="enterprise_login",
+        verbose_name=_("organization"),
     )
     enabled = models.BooleanField(
-        default=False, help_text=_("Members of the claimed domains may sign in with their IdP.")
+        _("enabled"), default=False,
+        help_text=_("Members of the claimed domains may sign in with their IdP."),
     )
     mandatory = models.BooleanField(
-        default=False,
+        _("mandatory"), default=False,
         help_text=_("Refuse password sign-in for the claimed domains: enterprise login only."),
     )
     idp_metadata_xml = models.TextField(
-        "IdP metadata (XML)", blank=True,
+        _("IdP metadata (XML)"), blank=True,
         help_text=_("The identity provider's SAML2 metadata, as the customer's IdP exports it."),
     )
     email_attribute = models.CharField(
-        max_length=255, blank=True,
+        _("email attribute"), max_length=255, blank=True,
         help_text=_("The SAML attribute that carries the email. Leave blank to use the NameID."),
     )
     # Parsed from idp_metadata_xml by clean().
-    idp_entity_id = models.CharField("IdP entity ID", max_length=1024, blank=True, editable=False)
-    idp_sso_url = models.CharField("IdP sign-in URL", max_length=2048, blank=True, editable=False)
+    idp_entity_id = models.CharField(
+        _("IdP entity ID"), max_length=1024, blank=True, editable=False
+    )
+    idp_sso_url = models.CharField(
+        _("IdP sign-in URL"), max_length=2048, blank=True, editable=False
+    )
     idp_certificates = models.JSONField(
-        "IdP signing certificates", default=list, blank=True, editable=False,
+        _("IdP signing certificates"), default=list, blank=True, editable=False,
         help_text=_("Base64 DER, as in the metadata; more than one while the IdP rolls its key."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("enterprise login")
+        verbose_name_plural = _("enterprise logins")
 
     def __str__(self):
-        return f"Enterprise login of {self.organization}"
+        return _("Enterprise login of %(organization)s") % {"organization": self.organization}
 
     @property
     def is_ready(self) -> bool:
@@ -178,20 +192,22 @@ class SamlAuthnRequest(models.Model):
     the SameSite=Lax session cookie does not accompany. Each is used once (deleted on use).
     """
 
-    request_id = models.CharField(max_length=255, unique=True)
+    request_id = models.CharField(_("request ID"), max_length=255, unique=True)
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+"
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
     )
     # As long as core.http.safe_next_url lets a `next` be.
-    next_url = models.CharField(max_length=NEXT_URL_MAX_LENGTH, blank=True)
+    next_url = models.CharField(_("next URL"), max_length=NEXT_URL_MAX_LENGTH, blank=True)
     # SHA-256 of the token in the browser's enterprise-login cookie (organizations.sso), so
     # that a response is only accepted in the browser that started the sign-in.
-    browser_hash = models.CharField(max_length=64, blank=True)
+    browser_hash = models.CharField(_("browser hash"), max_length=64, blank=True)
     # Who started it: the starts of one client IP are limited (organizations.sso).
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("SAML sign-in request")
+        verbose_name_plural = _("SAML sign-in requests")
         indexes = [models.Index(fields=["ip_address", "created_at"])]
 
     def __str__(self):
@@ -202,12 +218,16 @@ class UsedSamlAssertion(models.Model):
     """An assertion ID already accepted: the unique constraint makes a replay fail, even when
     two app servers receive the same assertion at the same moment. Kept until it expires."""
 
-    assertion_id = models.CharField(max_length=255, unique=True)
+    assertion_id = models.CharField(_("assertion ID"), max_length=255, unique=True)
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+"
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
     )
-    not_on_or_after = models.DateTimeField(db_index=True)
-    used_at = models.DateTimeField(default=timezone.now)
+    not_on_or_after = models.DateTimeField(_("valid until"), db_index=True)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("used SAML assertion")
+        verbose_name_plural = _("used SAML assertions")
 
     def __str__(self):
         return self.assertion_id

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from lxml import etree
 from onelogin.saml2 import xmlparser
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
@@ -191,7 +192,7 @@ def _idp_entity(root):
         )
     if len(entities) > 1:
         entity_ids = [
-            (entity.get("entityID") or "(no entityID)")[:200]
+            (entity.get("entityID") or str(_("(no entityID)")))[:200]
             for entity in entities[:METADATA_ENTITIES_LISTED]
         ]
         more = len(entities) - len(entity_ids)
@@ -202,7 +203,8 @@ def _idp_entity(root):
             params={
                 "count": len(entities),
                 "entity_ids": ", ".join(entity_ids),
-                "more": f" and {more} more" if more else "",
+                "more": ngettext(" and %(count)d more", " and %(count)d more", more)
+                % {"count": more} if more else "",
             },
         )
     # python3-saml reads the first EntityDescriptor of the whole document (its entity_id

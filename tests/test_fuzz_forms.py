@@ -29,7 +29,13 @@ from hypothesis import strategies as st
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, PasswordResetRequest, SecurityEvent, User
 from accounts.password_reset import password_reset_url
-from mfa.models import RecoveryCode, RecoveryCodeDevice, RememberedBrowser, SmsDevice
+from mfa.models import (
+    PasskeyDevice,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    RememberedBrowser,
+    SmsDevice,
+)
 from mfa.recovery import recovery_codes_create
 from organizations.models import (
     EmailDomain,
@@ -125,6 +131,7 @@ WATCHED = {
     # Not the code's digest nor the throttling counters: a wrong code counts, as it should.
     SmsDevice: ["user_id", "number", "pending_number", "confirmed", "sms_fallback"],
     TOTPDevice: ["user_id", "key", "confirmed"],
+    PasskeyDevice: ["user_id", "credential_id", "public_key", "sign_count", "last_used_at"],
     RecoveryCodeDevice: ["user_id", "confirmed"],
     RecoveryCode: ["device_id", "digest"],
     RememberedBrowser: ["user_id", "token_hash", "expires_at"],
@@ -419,12 +426,18 @@ def test_enterprise_login_confirmation(make_member, acme, tmp_path):
     ("totp", "/signin/step-up/", ["code", "next"]),
     ("sms", "/signin/step-up/", ["code", "next"]),
     ("sms", "/signin/step-up/sms/", ["next"]),
+    ("passkey", "/signin/step-up/", ["credential", "next"]),
 ])
 def test_admin_step_up(enrolled_member, add_authenticator, via, path, names):
-    """Staff on a remembered browser, asked for a code before Django admin."""
+    """Staff on a remembered browser, asked for a code (or their passkey) before Django
+    admin."""
     staff = enrolled_member("support@backstage.test", is_staff=True, is_superuser=True)
     if via == "totp":
         add_authenticator(staff)
+    if via == "passkey":
+        PasskeyDevice.objects.create(
+            user=staff, name="Phone", credential_id="AAAA", public_key=b"", user_handle="AAAA"
+        )
     browser = signed_in(staff, method="remembered")
     browser.raise_request_exception = False
     if via == "sms":
@@ -433,6 +446,9 @@ def test_admin_step_up(enrolled_member, add_authenticator, via, path, names):
     @fuzz_small
     @given(pairs=form_data(names))
     def check(pairs):
+        if via == "passkey":
+            # A challenge for each answer, so that the answer itself is read and checked.
+            assert browser.post("/signin/step-up/passkey/options/").status_code == 200
         send(browser, path, pairs)
 
     check()

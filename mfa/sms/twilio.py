@@ -4,9 +4,10 @@ A send has one deadline, SMS_SEND_DEADLINE seconds, for all of it: the client's 
 timeout (TWILIO_TIMEOUT_SECONDS) bounds each connect and each read, so a Twilio that
 trickles its answer a byte at a time would otherwise hold the worker for as long as it
 likes. The request runs in a thread of its own that the send waits for until the deadline;
-past it the person is told to try again, and the thread, left to finish, holds nothing of
-the request's but its own connection (closed when the client's per-read timeout or the
-answer ends it).
+past it the person is told to try again. The request's timeout is cut to what is left of
+the deadline, so a Twilio that stops answering ends the thread at the deadline too; one
+that trickles its answer leaves the thread to finish, holding nothing of the request's but
+its own connection, until the answer ends or pauses for that long.
 """
 
 import threading
@@ -61,10 +62,13 @@ def status_callback_url() -> str:
 
 
 class SmsBackend(BaseSmsBackend):
-    def __init__(self):
+    def __init__(self, *, http_client=None):
         # max_retries=0: one attempt per send. A slow or failing Twilio must not be
-        # hit again by us while the person is already waiting (no retry storm).
-        self.http_client = TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS, max_retries=0)
+        # hit again by us while the person is already waiting (no retry storm). Another
+        # client (twilio.http.HttpClient) only for tests.
+        self.http_client = http_client or TwilioHttpClient(
+            timeout=settings.TWILIO_TIMEOUT_SECONDS, max_retries=0
+        )
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
@@ -109,21 +113,35 @@ class SmsBackend(BaseSmsBackend):
         """messages.create(**fields) in a thread of its own, waited for `deadline` seconds;
         its outcome (the message, or what it raised), else DeadlinePassed."""
         outcome = {}
+        started = time.monotonic()
+        ends = started + deadline
 
         def create():
             try:
+                left = ends - time.monotonic()
+                if left <= 0:
+                    raise DeadlinePassed("the deadline passed before the request")
+                # The request's own timeout (its connect, and each read) is at most what is
+                # left: a Twilio that stops answering ends this thread and its connection
+                # at the deadline, not TWILIO_TIMEOUT_SECONDS later. twilio-python passes no
+                # timeout of its own, so the client's is the one used.
+                self.http_client.timeout = min(settings.TWILIO_TIMEOUT_SECONDS, left)
                 outcome["sent"] = self.client.messages.create(**fields)
             except BaseException as exc:  # handed over to the waiting send, as it is
                 outcome["error"] = exc
             finally:
-                if self.http_client.session is not None:
+                # twilio-python's client has a session (None when not pooling); a test's
+                # client may have none at all.
+                if getattr(self.http_client, "session", None) is not None:
                     self.http_client.session.close()
 
-        started = time.monotonic()
         thread = threading.Thread(target=create, name="twilio-send", daemon=True)
         thread.start()
         thread.join(deadline)
-        if thread.is_alive():
+        # A timeout cut to the deadline may end the thread just as the wait ends: the
+        # deadline's, whichever came first.
+        timed_out = isinstance(outcome.get("error"), requests.Timeout)
+        if thread.is_alive() or (timed_out and time.monotonic() >= ends):
             raise DeadlinePassed(f"no answer from Twilio in {time.monotonic() - started:.1f} s")
         if "error" in outcome:
             raise outcome["error"]

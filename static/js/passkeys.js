@@ -86,12 +86,13 @@
     return JSON.stringify(answer);
   }
 
-  function fetchOptions(form) {
+  function fetchOptions(form, signal) {
     return window
       .fetch(form.dataset.passkeyOptions, {
         method: "POST",
         credentials: "same-origin",
         headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
+        signal: signal,
       })
       .then(function (response) {
         // Sent elsewhere first: to Confirm your password before adding a passkey in a
@@ -109,7 +110,7 @@
   }
 
   function ceremony(form, extra) {
-    return fetchOptions(form).then(function (options) {
+    return fetchOptions(form, extra && extra.signal).then(function (options) {
       var request = Object.assign({ publicKey: publicKeyOptions(options) }, extra || {});
       return form.dataset.passkey === "create"
         ? navigator.credentials.create(request)
@@ -136,6 +137,24 @@
   // The sign-in page's autofill offer (conditional mediation), which a press of the
   // button replaces: the server keeps one challenge per session.
   var autofill = null;
+  var leaving = false;
+
+  // Another form of the page sent (the password's): the page is being left, and the
+  // autofill offer goes, its request for options with it. On a first visit that request
+  // starts this browser's session (it keeps the challenge), as the password does with a
+  // session of its own; answered after the password, it would replace that session's
+  // cookie and so end the sign-in half-way ("Your sign-in timed out"). Cancelled first,
+  // its answer never reaches the cookies.
+  document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented || event.target.hasAttribute("data-passkey")) {
+      return;
+    }
+    leaving = true;
+    if (autofill) {
+      autofill.abort();
+      autofill = null;
+    }
+  });
 
   document.querySelectorAll("form[data-passkey]").forEach(function (form) {
     var button = form.querySelector("button[type=submit]");
@@ -161,7 +180,7 @@
       PublicKeyCredential.isConditionalMediationAvailable
     ) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
-        if (!available) {
+        if (!available || leaving) {
           return;
         }
         autofill = new AbortController();

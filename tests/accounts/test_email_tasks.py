@@ -14,12 +14,19 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from accounts.emails import send_email
-from accounts.models import User
-from organizations.models import Organization
+from accounts.models import SecurityEvent, User
+from accounts.password_reset import password_reset_request
+from accounts.services import user_email_change, user_password_change
+from mfa.models import SmsDevice
+from mfa.recovery import recovery_codes_create
+from organizations.members import member_phone_reset
+from organizations.models import Membership, Organization
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -252,3 +259,100 @@ def test_an_email_task_carries_its_language_and_the_worker_renders_in_it():
     assert [message.subject for message in mail.outbox] == [
         "Setzen Sie Ihr Backstage-Passwort zurück"
     ]
+
+
+# An email's task is stored in the transaction of its change ------------------------------
+
+
+class Undone(Exception):
+    """Raised after a change, inside its transaction: everything of it must go."""
+
+
+def queued() -> list[tuple[str, str]]:
+    """The tasks waiting for the worker: (email template or task name, recipient)."""
+    tasks = []
+    for row in DBTaskResult.objects.order_by("enqueued_at"):
+        kwargs = row.args_kwargs["kwargs"]
+        if row.task_path == "accounts.emails.email_deliver":
+            tasks.append((kwargs["template"], kwargs["to"]))
+        else:
+            tasks.append((row.task_path.rsplit(".", 1)[1], kwargs["email"]))
+    return tasks
+
+
+@pytest.fixture
+def grace_and_ada(enrolled_member):
+    """Grace, an admin of Acme with a phone, and Ada, a member of Acme with a phone."""
+    grace = enrolled_member(
+        "grace@example.com",
+        role=Membership.Role.ADMIN,
+        full_name="Grace Hopper",
+        number="+41791110000",
+    )
+    return grace, enrolled_member("ada@example.com")
+
+
+# Each change that emails, done to Ada (by Grace where someone else does it); what it queues.
+CHANGES = {
+    "phone reset": (
+        lambda grace, ada: member_phone_reset(actor=grace, member=ada),
+        [("phone_reset", "ada@example.com")],
+    ),
+    "password change": (
+        lambda grace, ada: user_password_change(user=ada, password="a new long passphrase"),
+        [("password_changed", "ada@example.com")],
+    ),
+    "recovery codes": (
+        lambda grace, ada: recovery_codes_create(user=ada, ip=None, user_agent=""),
+        [("recovery_codes_created", "ada@example.com")],
+    ),
+    "email change by support": (
+        lambda grace, ada: user_email_change(
+            user=ada, email="ada@lovelace.example", actor=grace, request=None
+        ),
+        [("email_changed", "ada@example.com"), ("email_changed", "ada@lovelace.example")],
+    ),
+    "forgot password": (
+        lambda grace, ada: password_reset_request(email="ada@example.com", ip=None),
+        [("password_reset_email", "ada@example.com")],
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_rolled_back_leaves_no_email_queued(grace_and_ada, change):
+    do, expected = CHANGES[change]
+    events = SecurityEvent.objects.count()
+
+    with pytest.raises(Undone), transaction.atomic():
+        do(*grace_and_ada)
+        assert queued() == expected  # stored in the change's own transaction
+        raise Undone
+
+    assert queued() == []
+    assert SecurityEvent.objects.count() == events  # and the change is undone with it
+    worker_run()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_committed_change_leaves_its_email_queued_once(grace_and_ada, change):
+    do, expected = CHANGES[change]
+
+    do(*grace_and_ada)
+
+    assert queued() == expected
+    assert mail.outbox == []  # the worker sends it, after the commit
+    worker_run()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(to for _, to in expected)
+    assert queued() == []
+
+
+def test_remove_user_phone_on_the_members_page_queues_exactly_one_email(grace_and_ada):
+    grace, ada = grace_and_ada
+
+    response = signed_in(grace).post(f"/organizations/acme-events/members/{ada.pk}/phone/remove/")
+
+    assert response.status_code == 302
+    assert not SmsDevice.objects.filter(user=ada).exists()
+    assert queued() == [("phone_reset", "ada@example.com")]

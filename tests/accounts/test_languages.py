@@ -6,9 +6,11 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import translation
 
 from accounts.invitations import invitation_create
 from mfa import sms
+from mfa.delivery import Failure, failure_message
 from organizations.models import Membership
 from tests.conftest import PASSWORD
 from tests.helpers import page, signed_in
@@ -186,3 +188,21 @@ def test_the_footer_switch_works_without_javascript(db):
     again = client.get("/signin/", headers={"accept-language": "fr"})
     assert html_lang(again) == "de"
     assert "Bei Backstage anmelden" in page(again)
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("fr", ["Saisissez votre adresse e-mail.", "Saisissez votre mot de passe."]),
+    ("de", ["Geben Sie Ihre E-Mail-Adresse ein.", "Geben Sie Ihr Passwort ein."]),
+])
+def test_a_forms_errors_are_in_the_page_language(language, words, db):
+    response = browser(language).post("/signin/", {"email": "", "password": ""})
+    for sentence in words:
+        assert sentence in page(response)
+
+
+@pytest.mark.parametrize("kind", list(Failure))
+def test_every_text_message_failure_is_worded_in_french_and_german(kind):
+    english = str(failure_message(kind))
+    for language in ("fr", "de"):
+        with translation.override(language):
+            assert str(failure_message(kind)) not in ("", english)

@@ -2,6 +2,7 @@
 accounts.reauth): every guarded view sends a stale session to Confirm your password and lets
 a fresh one through; the password given in the last 10 minutes is what makes it fresh."""
 
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -104,6 +105,19 @@ def test_confirm_page_asks_for_the_password(ada):
     assert 'value="/settings/phone/"' in text
     assert "You won't be asked again for 10 minutes." in text
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", "You won't be asked again for an hour."),
+    ("fr", "Il ne vous sera plus demandé pendant une heure."),
+    ("de", "Innerhalb von einer Stunde werden Sie nicht noch einmal gefragt."),
+])
+def test_confirm_page_says_one_hour_with_its_article(ada, settings, language, words):
+    settings.REAUTHENTICATION_VALID_FOR = timedelta(hours=1)
+    response = signed_in(ada).get(
+        confirm_url("/settings/phone/"), headers={"accept-language": language}
+    )
+    assert words in page(response)
 
 
 def test_the_right_password_goes_on_to_next_and_opens_the_changes(ada, clock):

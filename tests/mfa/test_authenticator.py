@@ -356,7 +356,7 @@ def test_django_admin_lists_authenticator_apps_but_never_their_key(ada, make_use
     assert "ada@example.com" in page(admin.get(url))
     detail = admin.get(f"{url}{device.pk}/change/")
     assert detail.status_code == 200
-    assert "Throttling failure count" in page(detail)
+    assert "Wrong codes in a row" in page(detail)
     # django-otp's own admin has pages with the key and its QR code: not this one.
     for path in ("change/", "config/", "qrcode/"):
         response = admin.get(f"{url}{device.pk}/{path}", follow=True)

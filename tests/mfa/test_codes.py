@@ -1,14 +1,23 @@
 """Rules of SMS codes, below the pages: digest, single use, the race."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from core.http import client_ip, client_of
 from mfa import sms
-from mfa.codes import CodeError, code_digest, code_send, code_verify
+from mfa.codes import (
+    CodeError,
+    attempt_key,
+    code_digest,
+    code_send,
+    code_verify,
+    seconds_until_resend,
+)
 from mfa.models import SmsDevice
 from mfa.sending import SmsNotAllowed
 
@@ -105,3 +114,61 @@ def test_two_requests_racing_with_the_same_code_exactly_one_wins(enrolled_member
         thread.join()
     assert outcomes.count("won") == 1
     assert sorted(outcomes) == ["no_code", "no_code", "no_code", "won"]
+
+
+# The cooldown between two codes: one rule (mfa.models.resend_cooldown_since) -----------
+
+
+def resend_refused(device, request_) -> bool:
+    try:
+        code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
+    except CodeError as error:
+        assert error.code == "cooldown"
+        return True
+    return False
+
+
+def test_the_send_and_the_countdown_both_allow_a_new_code_only_after_thirty_seconds(
+    device, request_, clock
+):
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
+    device.refresh_from_db()
+
+    clock.advance(seconds=30)  # exactly the cooldown: still too soon, for both
+    assert seconds_until_resend(device) == 1
+    assert resend_refused(device, request_)
+
+    clock.advance(microseconds=1)
+    assert seconds_until_resend(device) == 0
+    assert not resend_refused(device, request_)
+    assert len(sms.outbox) == 2
+
+
+def test_a_changed_cooldown_moves_the_send_and_the_countdown_together(
+    device, request_, clock, settings
+):
+    settings.MFA_RESEND_COOLDOWN = timedelta(seconds=5)
+    code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
+    device.refresh_from_db()
+
+    clock.advance(seconds=3)
+    assert seconds_until_resend(device) == 3
+    assert resend_refused(device, request_)
+
+    clock.advance(seconds=2, microseconds=1)
+    assert seconds_until_resend(device) == 0
+    assert not resend_refused(device, request_)
+
+
+def test_the_attempt_reaches_the_database_only_as_its_keyed_hash(device, request_, last_code):
+    attempt = "the-attempt-a-secret-of-the-session"
+    with CaptureQueriesContext(connection) as queries:
+        code_send(device=device, attempt=attempt, to=device.number, ip=client_ip(request_))
+        code_verify(device=device, attempt=attempt, code=last_code(), **client_of(request_))
+
+    statements = " ".join(query["sql"] for query in queries.captured_queries)
+    assert attempt not in statements
+    # The send's UPDATE compares and stores the hash, and the code is accepted by it.
+    assert attempt_key(attempt) in statements
+    device.refresh_from_db()
+    assert device.attempt_key == attempt_key(attempt) and device.last_used_at is not None

@@ -87,3 +87,37 @@ def test_remembered_browser_costs_one_write_more_than_the_password_alone(
     client.post("/signout/")
     with django_assert_num_queries(8):
         assert sign_in(email="grace@example.com")["Location"] == "/"
+
+
+# Whole flows, every GET and POST, as benchmarks/signin.py runs and counts them (the same
+# flows: benchmarks.flows), with the production's task backend (an email is a row) and
+# outside a test transaction, so that BEGIN and COMMIT are counted as in production instead
+# of savepoints. tests/test_benchmarks.py checks that the benchmark prints these numbers.
+FLOW_QUERIES = {
+    # GET sign-in 0, password 13, GET code form 6, code 11, GET home 4 (the session, the
+    # member, the memberships for the sidebar, the workspaces).
+    "login": 34,
+    # GET sign-in 0, password 8 (the enterprise-login domain, axes' count, the member, the
+    # remembered browser marked used in one UPDATE, axes' one question, last_login, the
+    # security event, the new session), GET home 4.
+    "remembered": 12,
+    # GET sign-in 0, password 6, GET phone form 3, phone 14, GET code form 4, code 17 (as
+    # the login's code step, plus the phone confirmed with its event in a transaction of
+    # their own and the "phone set" email stored as a task), GET home 4.
+    "enroll": 48,
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("key", FLOW_QUERIES)
+def test_complete_flow(key, settings, django_assert_num_queries):
+    from benchmarks.flows import FLOWS, Browser, members_create
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    flow = next(flow for flow in FLOWS if flow.key == key)
+    member = members_create(1, phone=flow.phone)[0]
+    browser = Browser(member)
+    if flow.prime:
+        flow.prime(browser, member)
+    with django_assert_num_queries(FLOW_QUERIES[key]):
+        flow.run(browser, member)  # raises unless it ends signed in, with the texts it should

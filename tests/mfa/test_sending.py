@@ -2,16 +2,18 @@
 
 import logging
 from datetime import timedelta
+from io import StringIO
 
 import phonenumbers
 import pytest
+from django.core.management import call_command
 from phonenumber_field.phonenumber import PhoneNumber
 
 from core.limits import limit
 from mfa import sms
 from mfa.delivery import Failure
-from mfa.models import SmsMessage
-from mfa.sending import LIMIT_NAMES, SmsNotAllowed, sms_send
+from mfa.models import SmsLimitKey, SmsMessage
+from mfa.sending import LIMIT_NAMES, SmsNotAllowed, sms_limit_keys_prune, sms_send
 from mfa.sms import SmsDeliveryError
 from mfa.sms.base import BaseSmsBackend
 
@@ -285,3 +287,50 @@ def test_the_text_is_never_stored_or_logged_and_the_number_is_masked(
 
 def _as_number(send):
     return {**send, "to": number(send["to"])}
+
+
+# Pruning the limit keys --------------------------------------------------------------
+
+
+def test_prune_deletes_only_the_keys_unused_for_longer_than_a_day(make_user, clock):
+    old, recent = make_user("old@example.com"), make_user("recent@example.com")
+    sms_send(user=old, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
+    clock.advance(hours=2)
+    sms_send(user=recent, to=number("+41797654321"), body=BODY, ip="198.51.100.8")
+    clock.advance(hours=22, seconds=1)  # the first send is just past the day, the longest
+
+    output = StringIO()
+    call_command("sms_limits_prune", stdout=output)
+
+    assert output.getvalue() == "4 SMS limit keys deleted.\n"
+    assert set(SmsLimitKey.objects.values_list("key", flat=True)) == {
+        f"user:{recent.pk}",
+        "number:+41797654321",
+        "block:+417976543",
+        "ip:198.51.100.8",
+    }
+    # The messages are the record and what the limits count: they stay.
+    assert SmsMessage.objects.count() == 2
+
+
+def test_a_key_is_kept_while_a_send_in_the_last_day_used_it(user, clock):
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(hours=23)
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(hours=2)  # the first send is past the day, the second is not
+
+    assert sms_limit_keys_prune() == 0
+    assert SmsLimitKey.objects.count() == 3
+
+
+def test_the_limits_still_hold_after_a_prune(users, only_limit, clock):
+    # The keys only make sends wait for each other; the limits count the messages.
+    only_limit("number", [(DAY, 2)])
+    sms_send(user=users[0], to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(hours=23)
+    sms_send(user=users[1], to=number("+41791234567"), body=BODY, ip=None)
+    SmsLimitKey.objects.all().delete()  # as a prune would once they are old enough
+
+    with pytest.raises(SmsNotAllowed) as refused:
+        sms_send(user=users[2], to=number("+41791234567"), body=BODY, ip=None)
+    assert refused.value.code == "limit-number"

@@ -5,15 +5,17 @@ locks of mfa.sending they all counted the same rows and overshot the limits.
 """
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from core.limits import limit
-from mfa import sms
-from mfa.models import SmsMessage
-from mfa.sending import SmsNotAllowed
+from mfa import sending, sms
+from mfa.models import SmsLimitKey, SmsMessage
+from mfa.sending import SmsNotAllowed, sms_limit_keys_prune, sms_send
 from mfa.services import phone_code_request
 
 RACERS = 20
@@ -90,4 +92,86 @@ def test_many_accounts_from_one_ip_at_once_get_exactly_the_ip_limit(racers):
 
     assert outcomes.count("sent") == most == 10
     assert outcomes.count("limit-ip") == RACERS - most
+    assert len(sms.outbox) == SmsMessage.objects.count() == most
+
+
+# Pruning the limit keys while sends run (mfa.sending.sms_limit_keys_prune) --------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_prune_waits_for_a_send_holding_a_key_and_then_keeps_it(make_user, monkeypatch):
+    user = make_user()
+    long_ago = timezone.now() - timedelta(days=2)
+    keys = [f"user:{user.pk}", "number:+41791234567", "block:+417912345", "ip:203.0.113.7"]
+    for key in [*keys, "ip:192.0.2.99"]:  # the last one no send uses: the prune's to delete
+        SmsLimitKey.objects.create(key=key, last_used_at=long_ago)
+    counting, go = threading.Event(), threading.Event()
+    check_limits = sending._check_limits
+
+    def check_slowly(**kwargs):
+        # The send holds its keys' row locks now (its upsert is done), until its commit.
+        counting.set()
+        assert go.wait(10)
+        check_limits(**kwargs)
+
+    monkeypatch.setattr(sending, "_check_limits", check_slowly)
+    pruned = []
+
+    def send():
+        try:
+            sms_send(
+                user=user, to=PhoneNumber.from_string("+41791234567"), body="1", ip="203.0.113.7"
+            )
+        finally:
+            connection.close()
+
+    def prune():
+        try:
+            pruned.append(sms_limit_keys_prune())
+        finally:
+            connection.close()
+
+    sender, pruner = threading.Thread(target=send), threading.Thread(target=prune)
+    sender.start()
+    assert counting.wait(10)
+    pruner.start()
+    pruner.join(0.5)
+    assert pruner.is_alive()  # waiting for the send's locks, not deleting under it
+    go.set()
+    sender.join()
+    pruner.join()
+
+    # Only the key no send used went; the send's keys stay, marked as used by it.
+    assert pruned == [1]
+    assert set(SmsLimitKey.objects.values_list("key", flat=True)) == set(keys)
+    assert not SmsLimitKey.objects.filter(last_used_at__lte=long_ago).exists()
+    assert SmsMessage.objects.get().status == SmsMessage.Status.SENT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_keys_deleted_while_many_sends_race_do_not_let_a_limit_overshoot(racers):
+    most = limit("SMS_PER_NUMBER_HOUR").max
+    ips = [f"198.51.100.{index}" for index in range(RACERS)]
+    racing = threading.Event()
+
+    def delete_keys():
+        # Worse than any prune: every key, in use or not, as fast as it can.
+        try:
+            while not racing.is_set():
+                SmsLimitKey.objects.all().delete()
+        finally:
+            connection.close()
+
+    deleter = threading.Thread(target=delete_keys)
+    deleter.start()
+    try:
+        outcomes = enroll_at_once(racers, ["+41791234567"] * RACERS, ips)
+    finally:
+        racing.set()
+        deleter.join()
+
+    assert outcomes.count("sent") == most == 5
+    assert outcomes.count("limit-number") == RACERS - most
     assert len(sms.outbox) == SmsMessage.objects.count() == most

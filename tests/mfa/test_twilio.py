@@ -1,9 +1,14 @@
 """The Twilio backend over real HTTP, against a local stand-in for Twilio's API."""
 
+import json
 import logging
+import threading
 import time
 
 import pytest
+import requests
+from twilio.http import HttpClient
+from twilio.http.response import Response
 
 from mfa.sms import SmsDeliveryError, SmsMessage, get_backend
 from tests.mfa.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
@@ -209,3 +214,77 @@ def test_sms_pumping_refusals_have_their_own_message(twilio, code):
 
     assert raised.value.code == str(code)
     assert raised.value.message == PUMPING
+
+
+class SlowHttpClient(HttpClient):
+    """Answers like Twilio after `seconds`, unless the request's timeout is shorter: then it
+    gives up when that timeout is over, as requests does for an answer that does not come."""
+
+    def __init__(self, seconds: float):
+        super().__init__(logging.getLogger(__name__), is_async=False)
+        self.seconds = seconds
+        self.timeouts = []
+        self.ended = threading.Event()
+
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ):
+        timeout = timeout or self.timeout
+        self.timeouts.append(timeout)
+        try:
+            if timeout is not None and timeout < self.seconds:
+                time.sleep(timeout)
+                raise requests.ReadTimeout(f"no answer in {timeout} s")
+            time.sleep(self.seconds)
+            return Response(201, json.dumps({"sid": "SM" + "0" * 32, "status": "queued"}))
+        finally:
+            self.ended.set()
+
+
+def test_past_the_deadline_the_abandoned_request_ends_too(twilio, settings):
+    settings.SMS_SEND_DEADLINE = 0.3
+    settings.TWILIO_TIMEOUT_SECONDS = 10  # per read: alone, it would hold the thread 10 s
+    client = SlowHttpClient(seconds=10)
+
+    started = time.monotonic()
+    with pytest.raises(SmsDeliveryError) as raised:
+        get_backend(http_client=client).send(SmsMessage(to="+41791234567", body="Hi"))
+
+    assert raised.value.code == "deadline"
+    # The request was given what was left of the deadline, and gave up with it.
+    [timeout] = client.timeouts
+    assert 0 < timeout <= 0.3
+    assert client.ended.wait(0.2)
+    assert time.monotonic() - started < 0.6
+
+
+def test_a_twilio_that_stops_answering_holds_the_send_thread_no_longer_than_the_deadline(
+    twilio, settings, monkeypatch
+):
+    settings.SMS_SEND_DEADLINE = 0.5
+    settings.TWILIO_TIMEOUT_SECONDS = 10
+    twilio.hang(seconds=10)
+    started = []
+
+    class Thread(threading.Thread):
+        def start(self):
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Thread", Thread)
+
+    with pytest.raises(SmsDeliveryError) as raised:
+        send()
+
+    assert raised.value.code == "deadline"
+    [thread] = [thread for thread in started if thread.name == "twilio-send"]
+    thread.join(0.5)
+    assert not thread.is_alive()
