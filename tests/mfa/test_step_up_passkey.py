@@ -258,16 +258,16 @@ def test_the_step_up_needs_a_signed_in_session(staff, client):
 def test_what_the_passkey_step_up_costs(remembered, authenticator, django_assert_num_queries):
     # 6: the session, the member, "has a passkey?", the app, the phone and the page's
     # memberships (the menu); the first visit also stores the way asked for (the session's
-    # UPDATE and, here, its savepoint pair), the next ones do not.
-    with django_assert_num_queries(6 + 3):
+    # UPDATE), the next ones do not.
+    with django_assert_num_queries(6 + 1):
         assert remembered.get(STEP_UP).status_code == 200
     with django_assert_num_queries(6):
         assert remembered.get(STEP_UP).status_code == 200
     credential = authenticator.get(options(remembered, STEP_UP_OPTIONS))
     # 5: the session, the member and the three above (no page to render); the passkey
     # read under its row lock and moved on (2, in a transaction: here a savepoint pair);
-    # and the session saved with the second factor (1, and its savepoint pair).
-    with django_assert_num_queries(5 + 2 + 2 + 1 + 2):
+    # and the session saved with the second factor (1).
+    with django_assert_num_queries(5 + 2 + 2 + 1):
         assert remembered.post(STEP_UP, {"credential": credential})["Location"] == "/admin/"
 
 
