@@ -55,26 +55,48 @@ class Alternatives:
         return None
 
 
-def signin_alternatives(user) -> Alternatives:
-    """Whether `user` has a passkey, an authenticator app and unused recovery codes, in one
-    query (every sign-in after the password asks, and each code page links to the others)."""
-    row = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            has_passkey=Exists(PasskeyDevice.objects.filter(user=OuterRef("pk"))),
-            has_authenticator=Exists(
-                TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-            ),
-            has_recovery_codes=Exists(RecoveryCode.objects.filter(device__user=OuterRef("pk"))),
-        )
-        .values("has_passkey", "has_authenticator", "has_recovery_codes")
-        .first()
-    ) or {"has_passkey": False, "has_authenticator": False, "has_recovery_codes": False}
+def _alternatives_exist(user) -> dict:
+    """Whether `user` (a user or a reference to one, OuterRef) has a passkey, an
+    authenticator app and unused recovery codes, as annotations."""
+    return {
+        "has_passkey": Exists(PasskeyDevice.objects.filter(user=user)),
+        "has_authenticator": Exists(TOTPDevice.objects.filter(user=user, confirmed=True)),
+        "has_recovery_codes": Exists(RecoveryCode.objects.filter(device__user=user)),
+    }
+
+
+def _alternatives(row) -> Alternatives:
     return Alternatives(
         passkey=row["has_passkey"],
         authenticator=row["has_authenticator"],
         recovery_codes=row["has_recovery_codes"],
     )
+
+
+def signin_alternatives(user) -> Alternatives:
+    """Whether `user` has a passkey, an authenticator app and unused recovery codes, in one
+    query (every sign-in after the password asks, and each code page links to the others)."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(**_alternatives_exist(OuterRef("pk")))
+        .values("has_passkey", "has_authenticator", "has_recovery_codes")
+        .first()
+    ) or {"has_passkey": False, "has_authenticator": False, "has_recovery_codes": False}
+    return _alternatives(row)
+
+
+def signin_phone(user, *, reachable: bool = False) -> tuple[SmsDevice | None, Alternatives]:
+    """`user`'s phone on file (or, `reachable`, also one waiting for its first code: SmsDevice
+    .objects.reachable()) with their user, and their alternatives to it: one query where
+    they have a phone, as nearly everybody at the SMS step has."""
+    phones = SmsDevice.objects.reachable() if reachable else SmsDevice.objects.on_file()
+    phone = (
+        phones.filter(user=user).select_related("user")
+        .annotate(**_alternatives_exist(OuterRef("user_id"))).first()
+    )
+    if phone is None:
+        return None, signin_alternatives(user)
+    return phone, _alternatives(phone.__dict__)
 
 
 def sms_signin_allowed(phone: SmsDevice) -> bool:

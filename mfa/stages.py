@@ -10,7 +10,7 @@ from accounts.signin import Method, PendingSignin, signin_complete, signin_pendi
 from core.errors import ApplicationError
 from core.http import client_ip, redirect_to_next
 from mfa.codes import code_deliver, code_prepare
-from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
+from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, signin_phone, sms_signin_allowed
 from mfa.models import SmsDevice
 from mfa.policy import mfa_required
 from mfa.trust import remembered_browser_presented, remembered_browser_use
@@ -27,12 +27,12 @@ def second_factor_start(request: HttpRequest, user, *, next_url: str) -> HttpRes
                 signin_complete(request, user, method=Method.REMEMBERED)
                 return redirect_to_next(next_url)
     pending = signin_pending_start(request, user, next_url=next_url)
+    phone, alternatives = signin_phone(user)
     # The strongest factor first: a passkey (which phishing can't take), then the app's code;
     # a text message only if they choose it.
-    strong_step = signin_alternatives(user).strong_step
-    if strong_step:
-        return redirect(strong_step)
-    return sms_step_start(request, user, pending=pending)
+    if alternatives.strong_step:
+        return redirect(alternatives.strong_step)
+    return _sms_step(request, user, pending=pending, phone=phone)
 
 
 def sms_refused_redirect(request: HttpRequest, user) -> HttpResponseRedirect:
@@ -49,15 +49,20 @@ def sms_refused_redirect(request: HttpRequest, user) -> HttpResponseRedirect:
 def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:
     """Send a code for `pending` to the phone on file and go to the SMS step (or to the
     phone step, for a member without a phone)."""
-    device = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
-    if device is None:
+    phone = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    return _sms_step(request, user, pending=pending, phone=phone)
+
+
+def _sms_step(request, user, *, pending: PendingSignin, phone) -> HttpResponseRedirect:
+    """sms_step_start's, with `user`'s phone on file read (None: they have none)."""
+    if phone is None:
         return redirect("mfa:enroll")
-    if not sms_signin_allowed(device):
+    if not sms_signin_allowed(phone):
         return sms_refused_redirect(request, user)
     try:
         with transaction.atomic():
             code = code_prepare(
-                device=device, attempt=pending.attempt, to=device.number, ip=client_ip(request)
+                device=phone, attempt=pending.attempt, to=phone.number, ip=client_ip(request)
             )
             # The pending sign-in's session commits with its code, rather than on its own
             # with the response (which then has nothing left to write).

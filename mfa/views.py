@@ -36,7 +36,7 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
-from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, sms_signin_allowed
+from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, signin_phone, sms_signin_allowed
 from mfa.forms import (
     AuthenticatorCodeForm,
     CodeForm,
@@ -134,7 +134,7 @@ def _sms_refused(request, user, device):
 
 @pending_signin_required
 def verify(request, user, pending):
-    device = _sms_device(user)
+    device, alternatives = signin_phone(user, reachable=True)
     if device is None:
         return redirect("mfa:enroll")
     if refused := _sms_refused(request, user, device):
@@ -160,7 +160,8 @@ def verify(request, user, pending):
                     request, user, pending, device,
                     method=Method.SMS, remember=form.cleaned_data["remember"],
                 )
-    alternatives = signin_alternatives(user) if device.confirmed else None
+    if not device.confirmed:
+        alternatives = None  # enrolling: no other way yet
     return render(
         request,
         "mfa/verify.html",
