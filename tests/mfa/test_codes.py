@@ -1,9 +1,6 @@
 """Rules of SMS codes, below the pages: digest, single use, the race."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import RequestFactory
 
 from core.http import client_ip, client_of
@@ -11,6 +8,7 @@ from mfa import sms
 from mfa.codes import CodeError, code_digest, code_send, code_verify
 from mfa.models import SmsDevice
 from mfa.sending import SmsNotAllowed
+from tests import races
 
 
 @pytest.fixture
@@ -85,23 +83,10 @@ def test_two_requests_racing_with_the_same_code_exactly_one_wins(enrolled_member
     request_ = RequestFactory().post("/signin/code/")
     code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     code = last_code()
-    start = threading.Barrier(4)
-    outcomes = []
 
     def verify():
-        start.wait()
-        try:
-            code_verify(device=device, attempt="a", code=code, **client_of(request_))
-            outcomes.append("won")
-        except CodeError as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
+        code_verify(device=device, attempt="a", code=code, **client_of(request_))
 
-    threads = [threading.Thread(target=verify) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = races.outcomes(*[verify] * 4, error=CodeError, ok="won")
     assert outcomes.count("won") == 1
-    assert sorted(outcomes) == ["no_code", "no_code", "no_code", "won"]
+    assert outcomes == ["no_code", "no_code", "no_code", "won"]
