@@ -53,6 +53,16 @@ def send_email(*, to: str, template: str, context: dict, language: str = "") -> 
     )
 
 
+def send_email_on_commit(*, to: str, template: str, context: dict, language: str = "") -> None:
+    """send_email once the transaction commits, so that no email tells of a change that was
+    rolled back; robust (a failure is logged), so that an email not stored does not undo the
+    change that it tells of."""
+    transaction.on_commit(
+        lambda: send_email(to=to, template=template, context=context, language=language),
+        robust=True,
+    )
+
+
 @task(takes_context=True)
 def email_deliver(context: TaskContext, *, to: str, template: str, values: dict,
                   attempt: int = 1, language: str = "") -> None:

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.emails import send_email
+from accounts.emails import send_email, send_email_on_commit
 from accounts.events import security_event_record
 from accounts.languages import recipient_language
 from accounts.models import Invitation, SecurityEvent, User, normalize_email, token_hash
@@ -341,20 +341,17 @@ def invitation_accept(
         organization=invitation.organization, invitation=invitation.pk, role=invitation.role,
     )
 
-    # After commit: the account must not be lost because the mail server is down, and
-    # robust=True logs a failure instead of turning a created account into an error page.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email,
-            template="account_created",
-            language=user.language,
-            context={
-                "user": user,
-                "organization": invitation.organization,
-                "signin_url": settings.SITE_URL + reverse("accounts:signin"),
-            },
-        ),
-        robust=True,
+    # The account must not be lost because its email was not: a failure is logged instead
+    # of turning a created account into an error page.
+    send_email_on_commit(
+        to=user.email,
+        template="account_created",
+        language=user.language,
+        context={
+            "user": user,
+            "organization": invitation.organization,
+            "signin_url": settings.SITE_URL + reverse("accounts:signin"),
+        },
     )
     return user
 

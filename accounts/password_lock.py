@@ -16,12 +16,11 @@ email goes out) once.
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Case, F, When
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.limits import limit
@@ -66,14 +65,10 @@ def password_failure_record(*, email: str, ip: str | None, user_agent: str) -> N
         "locked_at": now,
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not turn the refusal into
-    # an error page that only existing accounts would get.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="password_locked", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    # Robust: a failure must not turn the refusal into an error page that only existing
+    # accounts would get.
+    send_email_on_commit(
+        to=user.email, template="password_locked", context=context, language=user.language
     )
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User, new_security_stamp
 from accounts.password_lock import password_unlock
@@ -99,13 +99,8 @@ def user_password_change(
         "via_reset": via == "reset",
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="password_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    send_email_on_commit(
+        to=user.email, template="password_changed", context=context, language=user.language
     )
 
 
@@ -120,13 +115,8 @@ def user_other_sessions_end(*, user: User, request: HttpRequest) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="sessions_ended", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    send_email_on_commit(
+        to=user.email, template="sessions_ended", context=context, language=user.language
     )
 
 
@@ -153,9 +143,6 @@ def user_email_change(*, user: User, email: str, actor: User, request: HttpReque
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
     for to in (old_email, user.email):
-        transaction.on_commit(
-            lambda to=to: send_email(
-                to=to, template="email_changed", context=context, language=user.language,
-            ),
-            robust=True,
+        send_email_on_commit(
+            to=to, template="email_changed", context=context, language=user.language
         )

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
@@ -182,13 +182,9 @@ def _email(user: User, *, added: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="authenticator_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    send_email_on_commit(
+        to=user.email, template="authenticator_changed", context=context,
+        language=user.language,
     )
 
 

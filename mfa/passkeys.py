@@ -41,7 +41,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
@@ -202,13 +202,8 @@ def _changed_email(user: User, *, device: PasskeyDevice, added: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="passkey_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    send_email_on_commit(
+        to=user.email, template="passkey_changed", context=context, language=user.language
     )
 
 

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
@@ -74,12 +74,8 @@ def _email(user: User, template: str, **context) -> None:
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
         **context,
     }
-    # After commit, and robust: a mail server that is down must not undo the change.
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template=template, context=context,
-            language=user.language,
-        ), robust=True
+    send_email_on_commit(
+        to=user.email, template=template, context=context, language=user.language
     )
 
 

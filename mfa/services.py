@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
 from mfa.codes import PHONE_REMOVED, CodeError, code_send
@@ -61,10 +61,6 @@ def _phone_set_email(device: SmsDevice, *, first_phone: bool) -> None:
         "changed_at": timezone.now(),
         "reset_url": settings.SITE_URL + reverse("accounts:password-reset"),
     }
-    transaction.on_commit(
-        lambda: send_email(
-            to=user.email, template="phone_changed", context=context,
-            language=user.language,
-        ),
-        robust=True,
+    send_email_on_commit(
+        to=user.email, template="phone_changed", context=context, language=user.language
     )

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.emails import send_email
+from accounts.emails import send_email_on_commit
 from accounts.events import security_event_record
 from accounts.languages import recipient_language
 from accounts.models import SecurityEvent, User
@@ -116,15 +116,9 @@ def member_phone_reset(
         **_removed_words(removed, member=member),
         "signin_url": settings.SITE_URL + reverse("accounts:signin"),
     }
-    # After commit, so that an email never announces a reset that was rolled back; and a
-    # mail server that is down must not undo the reset of a phone that may be in the wrong
-    # hands (robust: the failure is logged).
-    transaction.on_commit(
-        lambda: send_email(
-            to=member.email, template="phone_reset", context=context,
-            language=member.language,
-        ),
-        robust=True,
+    # A failure must not undo the reset of a phone that may be in the wrong hands.
+    send_email_on_commit(
+        to=member.email, template="phone_reset", context=context, language=member.language
     )
 
 
