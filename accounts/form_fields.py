@@ -3,6 +3,7 @@
 import unicodedata
 
 from django import forms
+from django.conf import settings
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,18 @@ class FullNameField(forms.CharField):
                 self.error_messages["control_characters"], code="control_characters"
             )
         return name
+
+
+class PasswordField(forms.CharField):
+    """A password as typed (spaces count, so it is not stripped), of at most
+    PASSWORD_MAX_LENGTH characters; `autocomplete` tells password managers which one it is."""
+
+    def __init__(self, *, autocomplete: str, autofocus: bool = False, **kwargs):
+        attrs = {"autocomplete": autocomplete, **({"autofocus": True} if autofocus else {})}
+        super().__init__(
+            strip=False, max_length=settings.PASSWORD_MAX_LENGTH,
+            widget=forms.PasswordInput(attrs=attrs), **kwargs,
+        )
 
 
 def email_stored_length_validate(email: str) -> None:

@@ -1,10 +1,9 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from accounts.form_fields import EmailAddressField
+from accounts.form_fields import EmailAddressField, PasswordField
 from accounts.models import normalize_email
 from organizations.sso import enterprise_login_mandatory
 
@@ -16,11 +15,9 @@ class SignInForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
         error_messages={"required": _("Enter your email."), "invalid": _("Enter a valid email.")},
     )
-    password = forms.CharField(
+    password = PasswordField(
         label=_("Password"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        autocomplete="current-password",
         error_messages={"required": _("Enter your password.")},
     )
 

@@ -1,9 +1,8 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import SetPasswordMixin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.form_fields import FullNameField
+from accounts.form_fields import FullNameField, PasswordField
 from accounts.models import User
 
 
@@ -11,22 +10,18 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
     """Full name and a new password for the account that an invitation creates."""
 
     full_name = FullNameField(widget=forms.TextInput(attrs={"autofocus": True}))
-    password1 = forms.CharField(
+    password1 = PasswordField(
         label=_("Password"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        autocomplete="new-password",
         help_text=_("At least 12 characters. A few unrelated words make a good password."),
         error_messages={
             "required": _("Choose a password."),
             "max_length": _("Your password can have at most %(limit_value)d characters."),
         },
     )
-    password2 = forms.CharField(
+    password2 = PasswordField(
         label=_("Password again"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        autocomplete="new-password",
         error_messages={
             "required": _("Type your password again."),
             "max_length": _("Your password can have at most %(limit_value)d characters."),

@@ -1,34 +1,29 @@
 """Choosing a new password (personal settings, password reset) and asking for a reset link."""
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordMixin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.form_fields import EmailAddressField
+from accounts.form_fields import EmailAddressField, PasswordField
 from accounts.lockout import lockout_pause_words
 
 
 class NewPasswordForm(SetPasswordMixin, forms.Form):
     """A new password, twice, under the rules of AUTH_PASSWORD_VALIDATORS for `user`."""
 
-    password1 = forms.CharField(
+    password1 = PasswordField(
         label=_("New password"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        autocomplete="new-password",
         help_text=_("At least 12 characters. A few unrelated words make a good password."),
         error_messages={
             "required": _("Choose a new password."),
             "max_length": _("Your password can have at most %(limit_value)d characters."),
         },
     )
-    password2 = forms.CharField(
+    password2 = PasswordField(
         label=_("New password again"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        autocomplete="new-password",
         error_messages={
             "required": _("Type your new password again."),
             "max_length": _("Your password can have at most %(limit_value)d characters."),
@@ -76,11 +71,9 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordForm):
     # Named "password" because django-axes stores the POST of a failed authenticate() and
     # masks only the fields it knows (AXES_SENSITIVE_PARAMETERS): a wrong current password
     # must not end up in its table in clear.
-    password = forms.CharField(
+    password = PasswordField(
         label=_("Current password"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        autocomplete="current-password",
         error_messages={"required": _("Enter your current password.")},
     )
     field_order = ["password", "password1", "password2"]
@@ -100,11 +93,10 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordForm):
 class PasswordConfirmForm(CurrentPasswordMixin, forms.Form):
     """Confirm your password, before a security change (accounts.reauth)."""
 
-    password = forms.CharField(
+    password = PasswordField(
         label=_("Password"),
-        strip=False,
-        max_length=settings.PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        autocomplete="current-password",
+        autofocus=True,
         error_messages={"required": _("Enter your password.")},
     )
 

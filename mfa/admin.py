@@ -13,18 +13,13 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.admin import ReadOnlyAdmin, action_confirm, filter_titled
+from core.admin import ReadOnlyAdmin, filter_titled
 from mfa.models import PasskeyDevice, RecoveryCodeDevice, SmsDevice, SmsMessage
-from organizations.phone_reset_admin import (
-    PHONE_RESET_EXPLANATION,
-    PHONE_RESET_QUESTION,
-    phone_reset_permitted,
-    phones_reset,
-)
+from organizations.phone_reset_admin import DevicePhoneResetMixin
 
 
 @admin.register(SmsDevice)
-class SmsDeviceAdmin(ReadOnlyAdmin):
+class SmsDeviceAdmin(DevicePhoneResetMixin, ReadOnlyAdmin):
     list_display = ["user", "number", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed", "created_at"]
     list_select_related = ["user"]
@@ -34,24 +29,9 @@ class SmsDeviceAdmin(ReadOnlyAdmin):
               "last_used_at", "code_failures"]
     actions = ["remove_user_phone"]
 
-    def has_phone_reset_permission(self, request):
-        return phone_reset_permitted(request)
-
-    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
-    def remove_user_phone(self, request, queryset):
-        queryset = queryset.select_related("user")
-        response = action_confirm(
-            self, request, queryset, title=_("Remove user phone"),
-            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button=_("Remove user phone"),
-        )
-        if response is None:
-            phones_reset(self, request, [device.user for device in queryset])
-        return response
-
 
 @admin.register(RecoveryCodeDevice)
-class RecoveryCodesAdmin(ReadOnlyAdmin):
+class RecoveryCodesAdmin(DevicePhoneResetMixin, ReadOnlyAdmin):
     list_display = ["user", "codes_left", "created_at", "last_used_at"]
     list_filter = ["created_at"]
     list_select_related = ["user"]
@@ -66,21 +46,6 @@ class RecoveryCodesAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Codes left"), ordering="left")
     def codes_left(self, device):
         return device.left
-
-    def has_phone_reset_permission(self, request):
-        return phone_reset_permitted(request)
-
-    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
-    def remove_user_phone(self, request, queryset):
-        queryset = queryset.select_related("user")
-        response = action_confirm(
-            self, request, queryset, title=_("Remove user phone"),
-            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button=_("Remove user phone"),
-        )
-        if response is None:
-            phones_reset(self, request, [device.user for device in queryset])
-        return response
 
 
 @admin.register(SmsMessage)
@@ -146,7 +111,7 @@ class AuthenticatorAppAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PasskeyDevice)
-class PasskeyAdmin(ReadOnlyAdmin):
+class PasskeyAdmin(DevicePhoneResetMixin, ReadOnlyAdmin):
     """A member's passkeys, looked at only: members add and remove them in personal settings."""
 
     list_display = ["user", "name", "created_at", "last_used_at", "sign_count"]
@@ -156,19 +121,3 @@ class PasskeyAdmin(ReadOnlyAdmin):
     # The public key and the ids are no secret, but of no use to support either.
     fields = ["user", "name", "created_at", "last_used_at", "sign_count", "transports"]
     actions = ["remove_user_phone"]
-
-    def has_phone_reset_permission(self, request):
-        return phone_reset_permitted(request)
-
-    @admin.action(description=_("Remove user phone"), permissions=["phone_reset"])
-    def remove_user_phone(self, request, queryset):
-        queryset = queryset.select_related("user")
-        users = list({device.user for device in queryset})
-        response = action_confirm(
-            self, request, queryset, title=_("Remove user phone"),
-            question=PHONE_RESET_QUESTION, explanation=PHONE_RESET_EXPLANATION,
-            button=_("Remove user phone"),
-        )
-        if response is None:
-            phones_reset(self, request, users)
-        return response

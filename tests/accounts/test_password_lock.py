@@ -3,12 +3,10 @@
 
 import datetime
 import re
-import threading
 
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
-from django.db import connection
 from django.db.models import F
 from django.test import Client, RequestFactory
 
@@ -18,6 +16,7 @@ from core.limits import limit
 from tests.conftest import PASSWORD
 from tests.helpers import page_html as page
 from tests.helpers import signed_in
+from tests.races import at_once
 
 WRONG = "The email or password is incorrect."
 NEW_PASSWORD = "purple elephants dance quietly"
@@ -173,22 +172,13 @@ def test_wrong_passwords_at_once_are_all_counted_and_lock_once(make_member):
     ada = make_member()
     User.objects.filter(pk=ada.pk).update(password_failures=95)
     User.objects.filter(pk=ada.pk).update(password_failed_at=F("date_joined"))
-    start = threading.Barrier(10)
 
     def guess():
-        start.wait()
-        try:
-            EmailBackend().authenticate(
-                RequestFactory().post("/signin/"), username="ada@example.com", password="guess"
-            )
-        finally:
-            connection.close()
+        EmailBackend().authenticate(
+            RequestFactory().post("/signin/"), username="ada@example.com", password="guess"
+        )
 
-    threads = [threading.Thread(target=guess) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[guess] * 10)
     ada.refresh_from_db()
     assert ada.password_failures == 105
     assert ada.password_locked_at is not None

@@ -2,11 +2,9 @@
 
 import copy
 import re
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 
 from accounts.models import SecurityEvent
@@ -16,6 +14,7 @@ from mfa.models import RememberedBrowser
 from organizations.models import EmailDomain, EnterpriseLogin
 from tests.conftest import PASSWORD
 from tests.helpers import page_html as page
+from tests.races import at_once
 
 RESET = "/password-reset/"
 SENT = "/password-reset/sent/"
@@ -362,26 +361,6 @@ def test_missing_csrf_token_on_the_new_password_form_is_refused(make_member, ask
 # Races (PostgreSQL) -------------------------------------------------------------------------
 
 
-def in_parallel(tasks) -> list:
-    """Run each task in its own thread, all starting together; their results in order."""
-    start = threading.Barrier(len(tasks))
-    results = [None] * len(tasks)
-
-    def run(index, task):
-        start.wait()
-        try:
-            results[index] = task()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(tasks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_link_submitted_four_times_at_once_changes_the_password_once(make_member):
@@ -396,7 +375,7 @@ def test_one_link_submitted_four_times_at_once_changes_the_password_once(make_me
         browser.cookies = copy.deepcopy(client.cookies)  # the same session, four tabs
         return lambda: browser.post(form_url, {"password1": password, "password2": password})
 
-    responses = in_parallel([submit(password) for password in passwords])
+    responses = at_once(*(submit(password) for password in passwords))
     won = [p for p, r in zip(passwords, responses, strict=True) if r.status_code == 302]
     assert len(won) == 1
     assert all(UNUSABLE in page(r) for r in responses if r.status_code != 302)
@@ -408,8 +387,6 @@ def test_one_link_submitted_four_times_at_once_changes_the_password_once(make_me
 @pytest.mark.django_db(transaction=True)
 def test_racing_requests_for_one_email_send_at_most_three_links(make_member):
     make_member()
-    responses = in_parallel(
-        [lambda: Client().post(RESET, {"email": "ada@example.com"}) for _ in range(6)]
-    )
+    responses = at_once(*[lambda: Client().post(RESET, {"email": "ada@example.com"})] * 6)
     assert {response["Location"] for response in responses} == {SENT}
     assert len(mail.outbox) == 3

@@ -5,16 +5,16 @@ Someone who has the member's password signs in from another browser and types wr
 that must not keep the member's own fresh code from working for more than a moment.
 """
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from core.limits import limit
 from mfa import sms
 from mfa.codes import CodeError, code_send, code_verify
 from mfa.models import SmsDevice
+from tests import races
 from tests.helpers import page
 
 CODE_PAGE = "/signin/code/"
@@ -137,24 +137,14 @@ def test_wrong_codes_at_once_are_all_counted(enrolled_member, last_code):
     device = SmsDevice.objects.get(user=enrolled_member())
     code_send(device=device, attempt="a", to=device.number, ip=None)
     guesses = [f"{n:06d}" for n in range(10) if f"{n:06d}" != last_code()][:4]
-    start = threading.Barrier(len(guesses))
-    outcomes = []
 
     def verify(guess):
-        start.wait()
-        try:
-            code_verify(device=device, attempt="a", code=guess, ip=None, user_agent="")
-        except CodeError as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
+        code_verify(device=device, attempt="a", code=guess, ip=None, user_agent="")
 
-    threads = [threading.Thread(target=verify, args=(guess,)) for guess in guesses]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = races.outcomes(
+        *(functools.partial(verify, guess) for guess in guesses), error=CodeError
+    )
     # One wrong code counted, the others refused by the back-off it started.
-    assert sorted(outcomes) == ["throttled", "throttled", "throttled", "wrong"]
+    assert outcomes == ["throttled", "throttled", "throttled", "wrong"]
     device.refresh_from_db()
     assert (device.throttling_failure_count, device.attempt_failures) == (1, 1)

@@ -1,6 +1,5 @@
 """Rules of SMS codes, below the pages: digest, single use, the race."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from mfa.codes import (
 )
 from mfa.models import SmsDevice
 from mfa.sending import SmsNotAllowed
+from tests import races
 
 
 @pytest.fixture
@@ -94,26 +94,13 @@ def test_two_requests_racing_with_the_same_code_exactly_one_wins(enrolled_member
     request_ = RequestFactory().post("/signin/code/")
     code_send(device=device, attempt="a", to=device.number, ip=client_ip(request_))
     code = last_code()
-    start = threading.Barrier(4)
-    outcomes = []
 
     def verify():
-        start.wait()
-        try:
-            code_verify(device=device, attempt="a", code=code, **client_of(request_))
-            outcomes.append("won")
-        except CodeError as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
+        code_verify(device=device, attempt="a", code=code, **client_of(request_))
 
-    threads = [threading.Thread(target=verify) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = races.outcomes(*[verify] * 4, error=CodeError, ok="won")
     assert outcomes.count("won") == 1
-    assert sorted(outcomes) == ["no_code", "no_code", "no_code", "won"]
+    assert outcomes == ["no_code", "no_code", "no_code", "won"]
 
 
 # The cooldown between two codes: one rule (mfa.models.resend_cooldown_since) -----------

@@ -4,6 +4,7 @@ Real threads, each with its own PostgreSQL connection, released together: withou
 locks of mfa.sending they all counted the same rows and overshot the limits.
 """
 
+import functools
 import threading
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from mfa import sending, sms
 from mfa.models import SmsLimitKey, SmsMessage
 from mfa.sending import SmsNotAllowed, sms_limit_keys_prune, sms_send
 from mfa.services import phone_code_request
+from tests.races import outcomes
 
 RACERS = 20
 
@@ -24,29 +26,14 @@ RACERS = 20
 def enroll_at_once(users, numbers, ips) -> list[str]:
     """Each user asks for a code to their number from their IP, all at the same moment;
     what each came to ("sent" or the refusal's code)."""
-    start = threading.Barrier(len(users))
-    outcomes = []
 
     def enroll(user, number, ip):
-        start.wait()
-        try:
-            phone_code_request(
-                user=user, number=PhoneNumber.from_string(number), attempt="a", ip=ip
-            )
-            outcomes.append("sent")
-        except SmsNotAllowed as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
+        phone_code_request(user=user, number=PhoneNumber.from_string(number), attempt="a", ip=ip)
 
-    threads = [
-        threading.Thread(target=enroll, args=args) for args in zip(users, numbers, ips, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return outcomes(
+        *(functools.partial(enroll, *args) for args in zip(users, numbers, ips, strict=True)),
+        error=SmsNotAllowed, ok="sent",
+    )
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
 """Twilio's delivery reports: signed, idempotent, only forward, and told to the person
 (SECURITY.md 16 and 17)."""
 
+import functools
 import html
 import json
 import logging
 import re
-import threading
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
@@ -17,6 +16,7 @@ from mfa.codes import code_delivery_failure
 from mfa.models import SmsDevice, SmsMessage
 from mfa.webhooks import sms_status_record
 from tests.mfa.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from tests.races import at_once
 
 WEBHOOK = "/sms/status/"
 # What Twilio calls: SITE_URL (tests/settings.py) and the webhook's path.
@@ -301,16 +301,9 @@ def test_racing_reports_end_failed_whatever_their_order(make_user):
         message = SmsMessage.objects.create(
             user=user, to=NUMBER, status=SmsMessage.Status.SENT, provider_id=f"SM{attempt}"
         )
-        start = threading.Barrier(3)
 
-        def record(status, error_code, message=message, start=start):
-            start.wait()
-            try:
-                sms_status_record(
-                    provider_id=message.provider_id, status=status, error_code=error_code
-                )
-            finally:
-                connection.close()
+        def record(status, error_code, message=message):
+            sms_status_record(provider_id=message.provider_id, status=status, error_code=error_code)
 
         # A delivery, a failure and the delivery's replay, all at once.
         reports = [
@@ -318,11 +311,7 @@ def test_racing_reports_end_failed_whatever_their_order(make_user):
             (SmsMessage.Status.FAILED, "30003"),
             (SmsMessage.Status.DELIVERED, ""),
         ]
-        threads = [threading.Thread(target=record, args=reported) for reported in reports]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(*(functools.partial(record, *reported) for reported in reports))
         assert status_of(message) == ("failed", "30003")
 
 

@@ -1,12 +1,10 @@
 """Journey 2: an invitation to someone who already has an account, who signs in and joins."""
 
 import re
-import threading
 from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +13,7 @@ from accounts.invitations import InvitationError, invitation_join, invitation_re
 from accounts.models import Invitation, SecurityEvent
 from accounts.signin import METHOD_KEY
 from organizations.models import EmailDomain, EnterpriseLogin, Membership
+from tests import races
 from tests.accounts.invitations.helpers import (
     ACCEPT_URL,
     EXPIRED,
@@ -116,25 +115,12 @@ def test_the_same_join_posted_four_times_at_once_adds_one_membership(
     organization, invite, grace
 ):
     invitation, _ = invite()
-    start = threading.Barrier(4)
-    outcomes = []
 
     def join():
-        start.wait()
-        try:
-            invitation_join(invitation=invitation, user=grace)
-            outcomes.append("won")
-        except InvitationError as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
+        invitation_join(invitation=invitation, user=grace)
 
-    threads = [threading.Thread(target=join) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["used", "used", "used", "won"]
+    outcomes = races.outcomes(*[join] * 4, error=InvitationError, ok="won")
+    assert outcomes == ["used", "used", "used", "won"]
     assert Membership.objects.filter(user=grace, organization=organization).count() == 1
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBERSHIP_ADDED).count() == 1
 

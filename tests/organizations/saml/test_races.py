@@ -1,32 +1,22 @@
 """Replays racing on two app servers: the database decides, exactly one post signs in."""
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts.models import SecurityEvent
+from tests.races import at_once
 from tests.saml_idp import encode
 
 
 def race(url: str, bodies: list[bytes]) -> list[int]:
-    start = threading.Barrier(len(bodies))
-    statuses = []
+    """Each body posted to `url` by a browser of its own, all at once; the statuses, sorted."""
 
     def post(xml):
-        start.wait()
-        try:
-            statuses.append(Client().post(url, {"SAMLResponse": encode(xml)}).status_code)
-        finally:
-            connection.close()
+        return Client().post(url, {"SAMLResponse": encode(xml)}).status_code
 
-    threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(statuses)
+    return sorted(at_once(*(functools.partial(post, body) for body in bodies)))
 
 
 @pytest.mark.postgres
