@@ -27,6 +27,7 @@ from django.utils.crypto import constant_time_compare
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.http import client_of
+from core.queries import first_or_none
 
 PENDING_KEY = "signin_pending"
 METHOD_KEY = "signin_method"
@@ -80,7 +81,7 @@ def signin_pending(request: HttpRequest) -> tuple[User, PendingSignin] | None:
         return None
     pending = PendingSignin(**data)
     started = datetime.fromisoformat(pending.started_at)
-    user = User.objects.filter(pk=pending.user_id, is_active=True).first()
+    user = first_or_none(User.objects.filter(pk=pending.user_id, is_active=True))
     if (
         user is None
         or timezone.now() - started > PENDING_VALID_FOR

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from accounts.signin import Method, PendingSignin, signin_complete, signin_pending_start
 from core.errors import ApplicationError
 from core.http import client_ip, redirect_to_next
+from core.queries import first_or_none
 from mfa.codes import code_deliver, code_prepare
 from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, signin_phone, sms_signin_allowed
 from mfa.models import SmsDevice
@@ -49,7 +50,9 @@ def sms_refused_redirect(request: HttpRequest, user) -> HttpResponseRedirect:
 def sms_step_start(request: HttpRequest, user, *, pending: PendingSignin) -> HttpResponseRedirect:
     """Send a code for `pending` to the phone on file and go to the SMS step (or to the
     phone step, for a member without a phone)."""
-    phone = SmsDevice.objects.on_file().select_related("user").filter(user=user).first()
+    phone = first_or_none(SmsDevice.objects.on_file().filter(user=user))
+    if phone is not None:
+        phone.user = user  # no join to read them again
     return _sms_step(request, user, pending=pending, phone=phone)
 
 

@@ -24,6 +24,7 @@ from accounts.signin import (
 )
 from core.errors import ApplicationError
 from core.http import client_ip, client_of, redirect_to_next, safe_next_url
+from core.queries import first_or_none
 from mfa.authenticator import (
     authenticator_code_malformed,
     authenticator_device,
@@ -84,7 +85,10 @@ def pending_signin_required(view):
 
 def _sms_device(user) -> SmsDevice | None:
     """The device that SMS codes for a sign-in go to; None until a number was asked for."""
-    return SmsDevice.objects.reachable().select_related("user").filter(user=user).first()
+    device = first_or_none(SmsDevice.objects.reachable().filter(user=user))
+    if device is not None:
+        device.user = user  # no join to read them again
+    return device
 
 
 def _signed_in(request, user, pending, device, *, method: Method, remember: bool):

@@ -19,12 +19,13 @@ def remembered(enrolled_member, sign_in, client, last_code):
 
 def test_password_step_that_sends_a_code(enrolled_member, sign_in, django_assert_num_queries):
     enrolled_member()
-    # 14: the enterprise-login domain, axes' count, the member, "has an authenticator app?"
-    # (after the remembered browser, so that that path costs no more), the phone, then one
+    # 13: the enterprise-login domain, axes' count, the member, the phone with the member's
+    # other factors (mfa.factors.signin_phone; after the remembered browser, so that that
+    # path costs no more), then one
     # transaction (its savepoint pair here, inside the test's) with the code made in one
     # conditional UPDATE (mfa.codes), the send's limit keys, count and row (mfa.sending)
     # and the new session in one INSERT (accounts.session_store); then the send's status.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert sign_in()["Location"] == "/signin/code/"
 
 
@@ -94,14 +95,16 @@ def test_remembered_browser_costs_one_write_more_than_the_password_alone(
 # outside a test transaction, so that BEGIN and COMMIT are counted as in production instead
 # of savepoints. tests/test_benchmarks.py checks that the benchmark prints these numbers.
 FLOW_QUERIES = {
-    # GET sign-in 0; password 13 (the enterprise-login domain, axes' count, the member, the
-    # other factors, the phone, then one transaction: the code, the text's limit keys,
-    # count and row, the new session; then the text's status); GET code form 6; code 11
+    # GET sign-in 0; password 12 (the enterprise-login domain, axes' count, the member, the
+    # phone with the other factors, then one transaction: the code, the text's limit keys,
+    # count and row, the new session; then the text's status); GET code form 5 (the
+    # session, the member, the phone with the other factors, the latest text's delivery,
+    # the admins to ask); code 11
     # (the session, the member, the phone, then one transaction: the code checked under
     # the row lock, axes' one question, last_login, the security event, the session
     # renamed); GET home 4 (the session, the member, the memberships for the sidebar, the
     # workspaces).
-    "login": 34,
+    "login": 32,
     # GET sign-in 0; password 9 (the enterprise-login domain, axes' count, the member, then
     # one transaction: the remembered browser marked used, last_login, the security
     # event, the new session; axes has nothing to reset); GET home 4.
