@@ -201,14 +201,18 @@ def phone_removed_mid_request(monkeypatch, make_member, acme):
     """The Members page's Remove user phone, run by an admin just after the code step of
     the member's sign-in looked their phone up."""
     grace = make_member("grace@acme.test", organization=acme, role=Membership.Role.ADMIN)
-    looked_up = mfa_views._sms_device
 
-    def lookup_then_reset(user):
-        device = looked_up(user)
-        member_phone_reset(actor=grace, member=user, organization=acme)
-        return device
+    def then_reset(looked_up):
+        def lookup_then_reset(user, **kwargs):
+            found = looked_up(user, **kwargs)
+            member_phone_reset(actor=grace, member=user, organization=acme)
+            return found
 
-    monkeypatch.setattr(mfa_views, "_sms_device", lookup_then_reset)
+        return lookup_then_reset
+
+    # The code step reads the phone with signin_phone, "Send again" with _sms_device.
+    for name in ("signin_phone", "_sms_device"):
+        monkeypatch.setattr(mfa_views, name, then_reset(getattr(mfa_views, name)))
 
 
 def test_a_code_posted_while_the_phone_is_removed_fails_cleanly(
