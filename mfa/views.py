@@ -138,7 +138,11 @@ def _sms_refused(request, user, device):
 
 @pending_signin_required
 def verify(request, user, pending):
-    device, alternatives = signin_phone(user, reachable=True)
+    if request.method == "POST":
+        # The member's other factors only if the page is shown again (a wrong code).
+        device, alternatives = _sms_device(user), None
+    else:
+        device, alternatives = signin_phone(user, reachable=True)
     if device is None:
         return redirect("mfa:enroll")
     if refused := _sms_refused(request, user, device):
@@ -166,6 +170,8 @@ def verify(request, user, pending):
                 )
     if not device.confirmed:
         alternatives = None  # enrolling: no other way yet
+    elif alternatives is None:
+        alternatives = signin_alternatives(user)
     return render(
         request,
         "mfa/verify.html",
