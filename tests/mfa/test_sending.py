@@ -334,3 +334,49 @@ def test_the_limits_still_hold_after_a_prune(users, only_limit, clock):
     with pytest.raises(SmsNotAllowed) as refused:
         sms_send(user=users[2], to=number("+41791234567"), body=BODY, ip=None)
     assert refused.value.code == "limit-number"
+
+
+@pytest.mark.parametrize("ip", ["10.0.0.1", None])
+@pytest.mark.parametrize("with_user", [True, False])
+def test_the_limit_counts_are_those_of_the_rows(make_user, clock, ip, with_user):
+    """sms_limit_counts, written as SQL, counts what the rows say: each limit's kind of
+    match within its own window."""
+    from django.utils import timezone
+
+    from mfa.sending import sms_limit_counts
+
+    ada, grace = make_user(email="ada@example.com"), make_user(email="grace@example.com")
+    rows = [  # (user, number, ip, hours ago)
+        (ada, "+41791234567", "10.0.0.1", 0.1),
+        (ada, "+41791234599", "10.0.0.2", 0.5),  # the same block of 100
+        (grace, "+41791234567", "10.0.0.3", 2),  # the number, but a day's window only
+        (grace, "+41791239999", "10.0.0.1", 0.2),  # the IP only
+        (None, "+41791234501", None, 0.3),  # nobody's, no IP: the block
+        (ada, "+41791234567", "10.0.0.1", 30),  # outside every window
+        (grace, "+33612345678", "10.0.0.9", 0.1),  # nothing in common
+    ]
+    now = timezone.now()
+    for who, to, from_ip, hours in rows:
+        SmsMessage.objects.create(
+            user=who, to=to, ip_address=from_ip, created_at=now - timedelta(hours=hours)
+        )
+    user = ada if with_user else None
+    counts = sms_limit_counts(user=user, e164="+41791234567", ip=ip, now=now)
+
+    matches = {
+        "user": lambda m: user is not None and m.user_id == user.pk,
+        "number": lambda m: m.to.as_e164 == "+41791234567",
+        "number_block": lambda m: m.to.as_e164.startswith("+417912345"),
+        "ip": lambda m: ip is not None and m.ip_address == ip,
+    }
+    expected = {
+        (kind, rule): sum(
+            1 for m in SmsMessage.objects.all()
+            if m.created_at > rule.since(now) and matches[kind](m)
+        )
+        for kind, names in LIMIT_NAMES.items()
+        if (kind != "user" or user is not None) and (kind != "ip" or ip)
+        for rule in (limit(name) for name in names)
+    }
+    assert counts == expected
+    assert any(expected.values())
