@@ -100,6 +100,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with its simplest templates written in Python (core.form_renderer).
+FORM_RENDERER = "core.form_renderer.FormRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")

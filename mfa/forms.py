@@ -1,3 +1,4 @@
+import functools
 import re
 
 import phonenumbers
@@ -26,9 +27,16 @@ def remember_label() -> str:
 
 
 def country_name(region: str) -> str:
-    example = phonenumbers.example_number(region)
     # In the page's language: phonenumbers' geocoder names countries in fr and de too.
-    return (example and geocoder.country_name_for_number(example, get_language())) or region
+    return _country_name(region, get_language())
+
+
+@functools.cache
+def _country_name(region: str, language: str) -> str:
+    """Kept for each region and language: the geocoder takes about 50 us a country, a
+    millisecond for the list of every phone form (issue 12); the names never change."""
+    example = phonenumbers.example_number(region)
+    return (example and geocoder.country_name_for_number(example, language)) or region
 
 
 def country_choices() -> list[tuple[str, str]]:

@@ -63,6 +63,19 @@ def test_the_country_list_is_in_the_page_language(make_member):
     assert '<option value="CH">Schweiz (+41)</option>' in page(client.get(to_phone["Location"]))
 
 
+def test_the_country_list_changes_with_the_language_from_one_page_to_the_next(make_member):
+    """The country names are kept once worked out (mfa.forms): per language."""
+    make_member()
+    client = browser("en")
+    to_phone = client.post("/signin/", {"email": "ada@example.com", "password": PASSWORD})
+    for language, switzerland in [
+        ("en", "Switzerland"), ("de", "Schweiz"), ("fr", "Suisse"), ("en", "Switzerland")
+    ]:
+        client.post("/i18n/setlang/", {"language": language})
+        html = page(client.get(to_phone["Location"]))
+        assert f'<option value="CH">{switzerland} (+41)</option>' in html
+
+
 @pytest.mark.parametrize("language", ["fr", "de"])
 def test_the_sms_is_in_the_members_language_and_keeps_the_webotp_line(language, make_member):
     make_member(language=language)
