@@ -74,16 +74,31 @@ def signin_pending_start(request: HttpRequest, user: User, *, next_url: str) -> 
     return pending
 
 
-def signin_pending(request: HttpRequest) -> tuple[User, PendingSignin] | None:
-    """The member half-way through signing in on this session, if the attempt is still good."""
+def signin_pending_user_id(request: HttpRequest) -> int | None:
+    """Whose sign-in this session has pending, unchecked (signin_pending checks it): for a
+    step that reads the member together with what it needs of theirs (mfa.views.verify)."""
+    data = request.session.get(PENDING_KEY)
+    return data["user_id"] if data else None
+
+
+def signin_pending(
+    request: HttpRequest, *, user: User | None = None
+) -> tuple[User, PendingSignin] | None:
+    """The member half-way through signing in on this session, if the attempt is still good.
+
+    `user`: the member as the caller read them already, with what it needs of theirs (the
+    code step reads them with their phone); None, or anybody else, and they are read here.
+    """
     data = request.session.get(PENDING_KEY)
     if not data:
         return None
     pending = PendingSignin(**data)
     started = datetime.fromisoformat(pending.started_at)
-    user = first_or_none(User.objects.filter(pk=pending.user_id, is_active=True))
+    if user is None or user.pk != pending.user_id:
+        user = first_or_none(User.objects.filter(pk=pending.user_id, is_active=True))
     if (
         user is None
+        or not user.is_active
         or timezone.now() - started > PENDING_VALID_FOR
         or not constant_time_compare(user.security_stamp, pending.stamp)
         # Every pending sign-in started with the password (accounts.services.user_sessions_end).

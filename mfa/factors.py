@@ -110,13 +110,11 @@ def signin_alternatives(user) -> Alternatives:
     return _alternatives(row)
 
 
-def signin_phone(user, *, reachable: bool = False) -> tuple[SmsDevice | None, Alternatives]:
-    """`user`'s phone on file (or, `reachable`, also one waiting for its first code: SmsDevice
-    .objects.reachable()), its `user` being `user`, and their alternatives to it: one query
-    where they have a phone, as nearly everybody at the SMS step has."""
-    phones = SmsDevice.objects.reachable() if reachable else SmsDevice.objects.on_file()
+def signin_phone(user) -> tuple[SmsDevice | None, Alternatives]:
+    """`user`'s phone on file, its `user` being `user`, and their alternatives to it: one
+    query where they have a phone, as nearly everybody at the SMS step has."""
     phone = first_or_none(
-        phones.filter(user=user).annotate(**{
+        SmsDevice.objects.on_file().filter(user=user).annotate(**{
             name: RawSQL(sql, [user.pk])  # noqa: S611 (the text is _alternatives_sql's)
             for name, sql in _alternatives_sql().items()
         })
@@ -125,6 +123,23 @@ def signin_phone(user, *, reachable: bool = False) -> tuple[SmsDevice | None, Al
         return None, signin_alternatives(user)
     phone.user = user  # the caller's: no join to read it again
     return phone, _alternatives(vars(phone))
+
+
+def pending_phone(user_id: int, *, alternatives: bool) -> SmsDevice | None:
+    """The phone that sign-in codes go to (SmsDevice.objects.reachable()) of the active
+    member `user_id`, with the member (`phone.user`) and, if `alternatives`, their other
+    factors (`phone.alternatives`): the code step's one read, the member's included
+    (accounts.signin.signin_pending then checks them without reading them again)."""
+    phones = SmsDevice.objects.reachable().filter(user_id=user_id, user__is_active=True)
+    if alternatives:
+        phones = phones.annotate(**{
+            name: RawSQL(sql, [user_id])  # noqa: S611 (the text is _alternatives_sql's)
+            for name, sql in _alternatives_sql().items()
+        })
+    phone = first_or_none(phones.select_related("user"))
+    if phone is not None and alternatives:
+        phone.alternatives = _alternatives(vars(phone))
+    return phone
 
 
 def sms_signin_allowed(phone: SmsDevice) -> bool:

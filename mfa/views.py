@@ -21,6 +21,7 @@ from accounts.signin import (
     session_has_second_factor,
     signin_complete,
     signin_pending,
+    signin_pending_user_id,
 )
 from core.errors import ApplicationError
 from core.http import client_ip, client_of, redirect_to_next, safe_next_url
@@ -37,7 +38,12 @@ from mfa.codes import (
     code_verify,
     seconds_until_resend,
 )
-from mfa.factors import SMS_FALLBACK_OFF, signin_alternatives, signin_phone, sms_signin_allowed
+from mfa.factors import (
+    SMS_FALLBACK_OFF,
+    pending_phone,
+    signin_alternatives,
+    sms_signin_allowed,
+)
 from mfa.forms import (
     AuthenticatorCodeForm,
     CodeForm,
@@ -75,12 +81,16 @@ def pending_signin_required(view):
     def step(request, *args, **kwargs):
         state = signin_pending(request)
         if state is None:
-            messages.info(request, SIGN_IN_AGAIN)
-            return redirect("accounts:signin")
+            return _sign_in_again(request)
         user, pending = state
         return view(request, user, pending, *args, **kwargs)
 
     return step
+
+
+def _sign_in_again(request):
+    messages.info(request, SIGN_IN_AGAIN)
+    return redirect("accounts:signin")
 
 
 def _sms_device(user) -> SmsDevice | None:
@@ -136,15 +146,22 @@ def _sms_refused(request, user, device):
     return None
 
 
-@pending_signin_required
-def verify(request, user, pending):
-    if request.method == "POST":
-        # The member's other factors only if the page is shown again (a wrong code).
-        device, alternatives = _sms_device(user), None
-    else:
-        device, alternatives = signin_phone(user, reachable=True)
+@login_not_required
+def verify(request):
+    # pending_signin_required's check, with the member read together with their phone and
+    # (unless a code is posted: then only if the page is shown again) their other factors.
+    user_id = signin_pending_user_id(request)
+    device = (
+        pending_phone(user_id, alternatives=request.method != "POST")
+        if user_id is not None else None
+    )
+    state = signin_pending(request, user=device.user if device is not None else None)
+    if state is None:
+        return _sign_in_again(request)
+    user, pending = state
     if device is None:
         return redirect("mfa:enroll")
+    alternatives = getattr(device, "alternatives", None)
     if refused := _sms_refused(request, user, device):
         return refused
     form = CodeForm(request.POST or None)

@@ -6,7 +6,7 @@ import itertools
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mfa.factors import Alternatives, signin_alternatives, signin_phone
+from mfa.factors import Alternatives, pending_phone, signin_alternatives, signin_phone
 from mfa.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, SmsDevice
 
 pytestmark = pytest.mark.django_db
@@ -60,13 +60,35 @@ def test_alternatives_say_what_the_models_say(make_member, passkey, app, codes):
     assert found.user is user
 
 
-def test_a_phone_waiting_for_its_first_code_is_found_only_when_reachable_is_asked(make_member):
+def test_the_code_steps_phone_comes_with_its_member_and_their_other_factors(
+    make_member, add_authenticator
+):
     user = make_member()
+    add_authenticator(user)
+    assert pending_phone(user.pk, alternatives=True) is None
+    # A number waiting for its first code is where the code step's codes go; signin_phone,
+    # the password step's, looks only for a phone on file.
     phone = SmsDevice.objects.create(
         user=user, name="Mobile phone", confirmed=False, pending_number="+41791234567"
     )
     assert signin_phone(user)[0] is None
-    assert signin_phone(user, reachable=True)[0] == phone
+    found = pending_phone(user.pk, alternatives=True)
+    assert found == phone and found.user == user
+    assert found.alternatives == Alternatives(
+        passkey=False, authenticator=True, recovery_codes=False
+    )
+    assert not hasattr(pending_phone(user.pk, alternatives=False), "alternatives")
+    user.is_active = False
+    user.save()
+    assert pending_phone(user.pk, alternatives=True) is None  # nobody's sign-in any more
+
+
+def test_one_query_for_the_code_steps_member_phone_and_factors(
+    enrolled_member, django_assert_num_queries
+):
+    user = enrolled_member()
+    with django_assert_num_queries(1):
+        assert pending_phone(user.pk, alternatives=True).user.email == user.email
 
 
 def test_one_query_for_a_member_with_a_phone(enrolled_member, django_assert_num_queries):

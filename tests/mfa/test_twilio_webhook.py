@@ -387,9 +387,9 @@ def test_reading_the_delivery_costs_the_code_page_one_query(
     message = signed_in_through_twilio(enrolled_member, sign_in, twilio)
     signed_post(Client(), report(message.provider_id, "undelivered", ErrorCode="30003"))
 
-    # Session, member, the device with the member's other factors (mfa.factors.signin_phone)
+    # Session, the member with their phone and other factors (mfa.factors.pending_phone)
     # and the admins to ask, as before; plus the newest SMS.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert UNDELIVERED in html.unescape(client.get("/signin/code/").content.decode())
 
 
