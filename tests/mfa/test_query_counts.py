@@ -98,23 +98,23 @@ def test_remembered_browser_costs_one_write_more_than_the_password_alone(
 FLOW_QUERIES = {
     # GET sign-in 0; password 12 (the enterprise-login domain, axes' count, the member, the
     # phone with the other factors, then one transaction: the code, the text's limit keys,
-    # count and row, the new session; then the text's status); GET code form 4 (the
-    # session, the member with their phone and other factors, the latest text's delivery,
+    # count and row, the new session; then the text's status); GET code form 3 (the
+    # session, the member with their phone, other factors and the latest text's delivery,
     # the admins to ask); code 10
     # (the session, the member with their phone, then one transaction: the code checked under
     # the row lock, axes' one question, last_login, the security event, the session
     # renamed); GET home 4 (the session, the member, the memberships for the sidebar, the
     # workspaces).
-    "login": 30,
+    "login": 29,
     # GET sign-in 0; password 9 (the enterprise-login domain, axes' count, the member, then
     # one transaction: the remembered browser marked used, last_login, the security
     # event, the new session; axes has nothing to reset); GET home 4.
     "remembered": 13,
     # GET sign-in 0, password 6, GET phone form 3, phone 14 (the device made in the code's
-    # transaction), GET code form 3, code 14 (as the login's code step, plus the phone
+    # transaction), GET code form 2, code 14 (as the login's code step, plus the phone
     # confirmed with its event and the "phone set" email stored as a task, all in the one
     # transaction), GET home 4.
-    "enroll": 44,
+    "enroll": 43,
 }
 
 
