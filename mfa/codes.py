@@ -24,6 +24,7 @@ from accounts.languages import recipient_language
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
 from core.limits import again_words, limit
+from core.queries import first_or_none
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage
@@ -35,6 +36,10 @@ CODE_DIGITS = 6
 
 class CodeError(ApplicationError):
     """Why a code was not sent or not accepted; `message` is shown to the person."""
+
+
+class PhoneOnFile(Exception):
+    """code_prepare(first_phone=True) made no code: the member has a phone on file by now."""
 
 
 def code_digest(attempt: str, code: str) -> str:
@@ -90,7 +95,8 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
 
 
 def code_prepare(
-    *, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None
+    *, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None,
+    first_phone: bool = False,
 ) -> PreparedCode:
     """code_send's first half, in the caller's transaction: a fresh code for `attempt` made
     and its text to `to` reserved (mfa.sending.sms_reserve), or CodeError (the cooldown) or
@@ -99,6 +105,11 @@ def code_prepare(
 
     A caller can add its own writes to the transaction (the sign-in's pending session,
     mfa.stages) so that they commit with the code.
+
+    `first_phone`: only while the device has no phone on file (a first phone's code, from
+    the sign-in's phone step), else PhoneOnFile is raised with nothing written. The
+    database checks it on the row as it updates it, so a phone confirmed meanwhile (the
+    member's other tab) is never given a new number here.
     """
     user = device.user
     now = timezone.now()
@@ -107,7 +118,10 @@ def code_prepare(
     # One UPDATE, made only once the cooldown is over, in place of a read under the row lock
     # and a save: the database checks the condition on the row as it locks it, so of two
     # racing sends exactly one goes, and the device is not read a second time.
-    made = SmsDevice.objects.filter(pk=device.pk).resend_allowed(now).update(
+    devices = SmsDevice.objects.filter(pk=device.pk)
+    if first_phone:
+        devices = devices.filter(confirmed=False)
+    made = devices.resend_allowed(now).update(
         token=code_digest(attempt, code),
         valid_until=now + settings.MFA_CODE_VALID_FOR,
         code_failures=0,
@@ -133,6 +147,8 @@ def code_prepare(
         device = SmsDevice.objects.filter(pk=device.pk).first()
         if device is None:
             raise CodeError(PHONE_REMOVED, code="removed")
+        if first_phone and device.confirmed:
+            raise PhoneOnFile
         wait = max(1, seconds_until_resend(device))
         raise CodeError(
             ngettext(
@@ -206,7 +222,8 @@ def code_throttle_check(device: SmsDevice) -> None:
 
 
 def code_verify(
-    *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str
+    *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str,
+    locked: bool = False,
 ) -> SmsDevice:
     """Return the device once `code` is right for `attempt`; else raise CodeError saying why.
 
@@ -214,22 +231,29 @@ def code_verify(
     same code exactly one wins, and racing wrong codes are all counted. The back-off is the
     attempt's and the cap the member's (SmsDevice.code_check): wrong codes typed in another
     session of the member slow down that session only.
+
+    `locked`: the caller read `device` under its row lock in its transaction, still open
+    (the sign-in's code step: SmsDevice.objects.select_for_update()), so it is not read
+    again. Outside a transaction that lock is gone, and the row is read again.
     """
+    held = locked and transaction.get_connection().in_atomic_block  # before the block's own
     # No savepoint of its own inside a caller's transaction (the code step signs in within
     # one): nothing in the block raises but the database itself.
     with transaction.atomic(savepoint=False):
-        locked = (
-            SmsDevice.objects.select_for_update().select_related("user").filter(pk=device.pk)
-        ).first()
-        if locked is None:
+        if held:
+            row = device
+        else:
+            row = first_or_none(SmsDevice.objects.select_for_update().filter(pk=device.pk))
+        if row is None:
             # Gone meanwhile (an admin removed the phone): not a wrong code, and nothing to
             # count it against.
             raise CodeError(PHONE_REMOVED, code="removed")
-        verdict, until = locked.code_check(
+        row.user = device.user  # the caller's: no join to read the member again
+        verdict, until = row.code_check(
             attempt_key=attempt_key(attempt), token=code_digest(attempt, code)
         )
     if verdict == "ok":
-        return locked
+        return row
     if verdict == "limit":
         raise _wrong_codes_limit_error()
     if verdict == "throttled":
@@ -248,7 +272,7 @@ def code_verify(
         actor=device.user,
         subject=device.user,
     )
-    if verdict == "no_code" or (verdict == "wrong" and locked.token is None):
+    if verdict == "no_code" or (verdict == "wrong" and row.token is None):
         raise CodeError(_("This code can no longer be used. Ask for a new code."), code="no_code")
     if verdict == "expired":
         raise CodeError(_("This code has expired. Ask for a new code."), code="expired")

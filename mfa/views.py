@@ -55,7 +55,7 @@ from mfa.recovery import (
     recovery_code_verify,
     recovery_codes_left,
 )
-from mfa.services import phone_code_request, phone_confirm
+from mfa.services import first_phone_code_request, member_device, phone_confirm
 from mfa.stages import sms_refused_redirect, sms_step_start
 from mfa.trust import remembered_browser_grant
 from organizations.members import admins_to_ask
@@ -83,9 +83,11 @@ def pending_signin_required(view):
     return step
 
 
-def _sms_device(user) -> SmsDevice | None:
-    """The device that SMS codes for a sign-in go to; None until a number was asked for."""
-    device = first_or_none(SmsDevice.objects.reachable().filter(user=user))
+def _sms_device(user, *, lock: bool = False) -> SmsDevice | None:
+    """The device that SMS codes for a sign-in go to; None until a number was asked for.
+    `lock`: read under its row lock, for the caller's transaction."""
+    devices = SmsDevice.objects.reachable().filter(user=user)
+    device = first_or_none(devices.select_for_update() if lock else devices)
     if device is not None:
         device.user = user  # no join to read them again
     return device
@@ -110,13 +112,18 @@ def _sign_in_number(device):
 
 @pending_signin_required
 def enroll(request, user, pending):
-    if SmsDevice.objects.on_file().filter(user=user).exists():
+    # One read for both: "a phone on file?" (then this page is not for them: a new number is
+    # a phone change, made in personal settings), and the device the code goes to.
+    device = member_device(user)
+    if device is not None and device.confirmed:
         return redirect("mfa:verify")
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            phone_code_request(
+            # False (a phone confirmed meanwhile): nothing sent, on to the code step too.
+            first_phone_code_request(
                 user=user,
+                device=device,
                 number=form.cleaned_data["phone"],
                 attempt=pending.attempt,
                 ip=client_ip(request),
@@ -138,29 +145,27 @@ def _sms_refused(request, user, device):
 
 @pending_signin_required
 def verify(request, user, pending):
-    if request.method == "POST":
-        # The member's other factors only if the page is shown again (a wrong code).
-        device, alternatives = _sms_device(user), None
-    else:
-        device, alternatives = signin_phone(user, reachable=True)
-    if device is None:
-        return redirect("mfa:enroll")
-    if refused := _sms_refused(request, user, device):
-        return refused
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # One transaction from the code to the session: the code is used up, the phone
-        # confirmed and the member signed in together. A wrong code is caught inside it,
-        # so that its count commits.
+        # confirmed and the member signed in together. The phone is read under its row lock
+        # from the start, so that the code is checked and the phone confirmed on that one
+        # read. A wrong code is caught inside it, so that its count commits.
         with transaction.atomic():
+            device = _sms_device(user, lock=True)
+            if device is None:
+                return redirect("mfa:enroll")
+            if refused := _sms_refused(request, user, device):
+                return refused
             try:
                 device = code_verify(
                     device=device,
                     attempt=pending.attempt,
                     code=form.cleaned_data["code"],
+                    locked=True,
                     **client_of(request),
                 )
-                device = phone_confirm(device=device, **client_of(request))
+                device = phone_confirm(device=device, locked=True, **client_of(request))
             except CodeError as error:
                 form.add_error("code", error.message)
             else:
@@ -168,6 +173,16 @@ def verify(request, user, pending):
                     request, user, pending, device,
                     method=Method.SMS, remember=form.cleaned_data["remember"],
                 )
+        # The member's other factors only if the page is shown again (a wrong code).
+        alternatives = None
+    elif request.method == "POST":
+        device, alternatives = _sms_device(user), None
+    else:
+        device, alternatives = signin_phone(user, reachable=True)
+    if device is None:
+        return redirect("mfa:enroll")
+    if refused := _sms_refused(request, user, device):
+        return refused
     if not device.confirmed:
         alternatives = None  # enrolling: no other way yet
     elif alternatives is None:
