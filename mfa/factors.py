@@ -18,6 +18,7 @@ from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
 from core.queries import first_or_none
 from mfa.authenticator import authenticator_set_up, authenticators_delete
+from mfa.codes import latest_text_sql
 from mfa.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, SmsDevice
 from mfa.passkeys import passkey_set_up, passkeys_delete
 from mfa.recovery import recovery_codes_delete
@@ -110,17 +111,24 @@ def signin_alternatives(user) -> Alternatives:
     return _alternatives(row)
 
 
-def signin_phone(user, *, reachable: bool = False) -> tuple[SmsDevice | None, Alternatives]:
+def signin_phone(
+    user, *, reachable: bool = False, delivery: bool = False
+) -> tuple[SmsDevice | None, Alternatives]:
     """`user`'s phone on file (or, `reachable`, also one waiting for its first code: SmsDevice
     .objects.reachable()), its `user` being `user`, and their alternatives to it: one query
-    where they have a phone, as nearly everybody at the SMS step has."""
+    where they have a phone, as nearly everybody at the SMS step has. `delivery`: read with
+    it how the latest text went, for mfa.codes.code_delivery_failure (the code page)."""
     phones = SmsDevice.objects.reachable() if reachable else SmsDevice.objects.on_file()
-    phone = first_or_none(
-        phones.filter(user=user).annotate(**{
-            name: RawSQL(sql, [user.pk])  # noqa: S611 (the text is _alternatives_sql's)
-            for name, sql in _alternatives_sql().items()
+    annotations = {
+        name: RawSQL(sql, [user.pk])  # noqa: S611 (the text is _alternatives_sql's)
+        for name, sql in _alternatives_sql().items()
+    }
+    if delivery:
+        annotations.update({
+            name: RawSQL(sql, [])  # noqa: S611 (the text is latest_text_sql's)
+            for name, sql in latest_text_sql().items()
         })
-    )
+    phone = first_or_none(phones.filter(user=user).annotate(**annotations))
     if phone is None:
         return None, signin_alternatives(user)
     phone.user = user  # the caller's: no join to read it again

@@ -178,7 +178,7 @@ def verify(request, user, pending):
     elif request.method == "POST":
         device, alternatives = _sms_device(user), None
     else:
-        device, alternatives = signin_phone(user, reachable=True)
+        device, alternatives = signin_phone(user, reachable=True, delivery=True)
     if device is None:
         return redirect("mfa:enroll")
     if refused := _sms_refused(request, user, device):

@@ -102,14 +102,14 @@ def test_remembered_browser_costs_one_write_more_than_the_password_alone(
 FLOW_QUERIES = {
     # GET sign-in 0; password 12 (the enterprise-login domain, axes' count, the member, the
     # phone with the other factors, then one transaction: the code, the text's limit keys,
-    # count and row, the new session; then the text's status); GET code form 5 (the
-    # session, the member, the phone with the other factors, the latest text's delivery,
-    # the admins to ask); code 10
+    # count and row, the new session; then the text's status); GET code form 4 (the
+    # session, the member, the phone with the other factors and the latest text's
+    # delivery: mfa.factors.signin_phone, delivery=True; the admins to ask); code 10
     # (the session, the member, then one transaction: the phone read under its row lock,
     # the code checked and used up, axes' one question, last_login, the security event,
     # the session renamed); GET home 4 (the session, the member, the memberships for the
     # sidebar, the workspaces).
-    "login": 31,
+    "login": 30,
     # GET sign-in 0; password 9 (the enterprise-login domain, axes' count, the member, then
     # one transaction: the remembered browser marked used, last_login, the security
     # event, the new session; axes has nothing to reset); GET home 4.
@@ -119,11 +119,12 @@ FLOW_QUERIES = {
     # (the session, the member, the member's device: none yet); phone 11 (the session, the
     # member, the device, then one transaction: the device made in one INSERT ... ON
     # CONFLICT, the code, the text's limit keys, count and row; then the text's status);
-    # GET code form 4 (the session, the member, the waiting number, the latest text's
-    # delivery); code 13 (as the login's code step, plus the phone confirmed on the row
-    # read under the lock, with its event and the "phone set" email stored as a task, all
-    # in the one transaction); GET home 4.
-    "enroll": 41,
+    # GET code form 3 (the session, the member, the waiting number with the latest text's
+    # delivery; "Can't use this phone?" and its admins only with a phone on file); code 13
+    # (as the login's code step, plus the phone confirmed on the row read under the lock,
+    # with its event and the "phone set" email stored as a task, all in the one
+    # transaction); GET home 4.
+    "enroll": 40,
 }
 
 

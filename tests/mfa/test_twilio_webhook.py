@@ -381,15 +381,15 @@ def test_failure_of_a_text_sent_before_the_current_code_is_not_shown(enrolled_me
     assert code_delivery_failure(device) == ""
 
 
-def test_reading_the_delivery_costs_the_code_page_one_query(
+def test_reading_the_delivery_costs_the_code_page_no_query_of_its_own(
     enrolled_member, sign_in, client, twilio, django_assert_num_queries
 ):
     message = signed_in_through_twilio(enrolled_member, sign_in, twilio)
     signed_post(Client(), report(message.provider_id, "undelivered", ErrorCode="30003"))
 
-    # Session, member, the device with the member's other factors (mfa.factors.signin_phone)
-    # and the admins to ask, as before; plus the newest SMS.
-    with django_assert_num_queries(5):
+    # Session, member, the device with the member's other factors and the newest SMS since
+    # its code (mfa.factors.signin_phone, delivery=True), and the admins to ask.
+    with django_assert_num_queries(4):
         assert UNDELIVERED in html.unescape(client.get("/signin/code/").content.decode())
 
 
