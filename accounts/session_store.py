@@ -44,7 +44,7 @@ from django.utils.crypto import get_random_string
 class SessionStore(db.SessionStore):
     # The key that cycle_key() retired, whose row the next save gives the new key.
     _replaces = None
-    # (key, encoded data) of the last save, which a save of the same needn't write again.
+    # (key, data as JSON) of the last save, which a save of the same needn't write again.
     _saved_as = None
     # The request came with a key that no row has (load() then forgets it, as Django does).
     _key_unknown = False
@@ -87,9 +87,12 @@ class SessionStore(db.SessionStore):
         if self.session_key is None:
             return self.create()
         data = self._get_session(no_load=must_create)
-        obj = self.create_model_instance(data)
-        if not must_create and (obj.session_key, obj.session_data) == self._saved_as:
+        # The data as JSON, not as encoded: the encoding is signed with the time, in seconds,
+        # so the same data saved a second later encodes differently.
+        saved_as = (self.session_key, self.serializer().dumps(data))
+        if not must_create and saved_as == self._saved_as:
             return
+        obj = self.create_model_instance(data)
         using = router.db_for_write(self.model, instance=obj)
         try:
             if not (must_create and self._replaces and self._rename(obj, using)):
@@ -103,7 +106,6 @@ class SessionStore(db.SessionStore):
                 raise UpdateError from None
             raise
         # Only once committed: a save rolled back with its transaction must be made again.
-        saved_as = (obj.session_key, obj.session_data)
         transaction.on_commit(lambda: setattr(self, "_saved_as", saved_as), using=using)
 
     def _rename(self, obj, using) -> bool:

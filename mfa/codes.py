@@ -8,6 +8,7 @@ from the database.
 
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from accounts.languages import recipient_language
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
 from core.limits import again_words, limit
+from core.queries import first_or_none
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage
@@ -35,6 +37,10 @@ CODE_DIGITS = 6
 
 class CodeError(ApplicationError):
     """Why a code was not sent or not accepted; `message` is shown to the person."""
+
+
+class PhoneOnFile(Exception):
+    """code_prepare(first_phone=True) made no code: the member has a phone on file by now."""
 
 
 def code_digest(attempt: str, code: str) -> str:
@@ -90,7 +96,8 @@ def code_send(*, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | Non
 
 
 def code_prepare(
-    *, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None
+    *, device: SmsDevice, attempt: str, to: PhoneNumber, ip: str | None,
+    first_phone: bool = False,
 ) -> PreparedCode:
     """code_send's first half, in the caller's transaction: a fresh code for `attempt` made
     and its text to `to` reserved (mfa.sending.sms_reserve), or CodeError (the cooldown) or
@@ -99,6 +106,11 @@ def code_prepare(
 
     A caller can add its own writes to the transaction (the sign-in's pending session,
     mfa.stages) so that they commit with the code.
+
+    `first_phone`: only while the device has no phone on file (a first phone's code, from
+    the sign-in's phone step), else PhoneOnFile is raised with nothing written. The
+    database checks it on the row as it updates it, so a phone confirmed meanwhile (the
+    member's other tab) is never given a new number here.
     """
     user = device.user
     now = timezone.now()
@@ -107,7 +119,10 @@ def code_prepare(
     # One UPDATE, made only once the cooldown is over, in place of a read under the row lock
     # and a save: the database checks the condition on the row as it locks it, so of two
     # racing sends exactly one goes, and the device is not read a second time.
-    made = SmsDevice.objects.filter(pk=device.pk).resend_allowed(now).update(
+    devices = SmsDevice.objects.filter(pk=device.pk)
+    if first_phone:
+        devices = devices.filter(confirmed=False)
+    made = devices.resend_allowed(now).update(
         token=code_digest(attempt, code),
         valid_until=now + settings.MFA_CODE_VALID_FOR,
         code_failures=0,
@@ -133,6 +148,8 @@ def code_prepare(
         device = SmsDevice.objects.filter(pk=device.pk).first()
         if device is None:
             raise CodeError(PHONE_REMOVED, code="removed")
+        if first_phone and device.confirmed:
+            raise PhoneOnFile
         wait = max(1, seconds_until_resend(device))
         raise CodeError(
             ngettext(
@@ -166,50 +183,57 @@ def code_delivery_failure(device: SmsDevice) -> str:
 
     Only the newest message since the code was made counts: an older failure was for an
     older code. One query, and none when no code is waiting or when the device was read
-    with it (delivery_failure_sql, mfa.factors.pending_phone). The backend says what kind
-    of failure its error code is; the words are the product's (mfa.delivery).
+    with latest_text_sql()'s answers (the code page's read: mfa.factors.signin_phone). The
+    backend says what kind of failure its error code is; the words are the product's
+    (mfa.delivery).
     """
     if device.last_generated_timestamp is None:
         return ""
-    if hasattr(device, "failed_text_error"):
-        error = device.failed_text_error
+    if "latest_text_status" in vars(device):
+        status = device.latest_text_status
+        latest = None if status is None else (status, device.latest_text_error)
     else:
-        sql, params = delivery_failure_sql(device.user_id, since="%s")
-        since = connection.ops.adapt_datetimefield_value(device.last_generated_timestamp)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {sql}", [*params, since])
-            (error,) = cursor.fetchone()
-    if error is None:
+        latest = (
+            SmsMessage.objects.filter(
+                user_id=device.user_id, created_at__gte=device.last_generated_timestamp
+            )
+            .order_by("-created_at", "-pk")
+            .values_list("status", "error_code")
+            .first()
+        )
+    if latest is None or latest[0] != SmsMessage.Status.FAILED:
         return ""
-    return f"{UNDELIVERED} {failure_message(sms.failure_kind(error))}"
+    return f"{UNDELIVERED} {failure_message(sms.failure_kind(latest[1]))}"
 
 
-def delivery_failure_sql(user_id: int, *, since: str | None = None) -> tuple[str, list]:
-    """code_delivery_failure's question in SQL, and its parameters: the error code of the
-    newest text to member `user_id` since `since` (SQL, whose own parameters follow; by
-    default the code's time on the row of the SmsDevice query it annotates), if that text
-    failed, else NULL.
+@cache
+def latest_text_sql() -> dict[str, str]:
+    """code_delivery_failure's question as SQL to annotate a read of SmsDevice with, no
+    parameters: the status and error code of the member's newest text since the device's
+    code was made (NULL for none, or no code), as "latest_text_status" and
+    "latest_text_error".
 
-    Written out, not built by the ORM, for the code page's sake (issue 12's profile: the
-    ORM built it in twenty times the time the database took to answer it).
+    Written out, as mfa.factors' questions are, so that the code page reads its phone and
+    this in one query without the ORM building a subquery; tests/mfa/test_codes.py holds it
+    to code_delivery_failure's own query.
     """
     q = connection.ops.quote_name
 
     def column(model, name):
-        return q(model._meta.get_field(name).column)
+        return f"{q(model._meta.db_table)}.{q(model._meta.get_field(name).column)}"
 
-    texts = q(SmsMessage._meta.db_table)
-    since = since or (
-        f"{q(SmsDevice._meta.db_table)}.{column(SmsDevice, 'last_generated_timestamp')}"
+    created, pk = column(SmsMessage, "created_at"), column(SmsMessage, "id")
+    # Only the models' own names, quoted, go into the text.
+    latest = (
+        f"FROM {q(SmsMessage._meta.db_table)}"
+        f" WHERE {column(SmsMessage, 'user')} = {column(SmsDevice, 'user')}"
+        f" AND {created} >= {column(SmsDevice, 'last_generated_timestamp')}"
+        f" ORDER BY {created} DESC, {pk} DESC LIMIT 1"
     )
-    at, status = column(SmsMessage, "created_at"), column(SmsMessage, "status")
-    # S608: only the models' own names, quoted, go into the text; the values are parameters.
-    sql = (
-        f"(SELECT CASE WHEN {status} = %s THEN {column(SmsMessage, 'error_code')} END"  # noqa: S608
-        f" FROM {texts} WHERE {column(SmsMessage, 'user')} = %s AND {at} >= {since}"
-        f" ORDER BY {at} DESC, {q(SmsMessage._meta.pk.column)} DESC LIMIT 1)"
-    )
-    return sql, [SmsMessage.Status.FAILED.value, user_id]
+    return {
+        "latest_text_status": f"SELECT {column(SmsMessage, 'status')} {latest}",
+        "latest_text_error": f"SELECT {column(SmsMessage, 'error_code')} {latest}",
+    }
 
 
 def _wrong_codes_limit_error() -> CodeError:
@@ -235,7 +259,8 @@ def code_throttle_check(device: SmsDevice) -> None:
 
 
 def code_verify(
-    *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str
+    *, device: SmsDevice, attempt: str, code: str, ip: str | None, user_agent: str,
+    locked: bool = False,
 ) -> SmsDevice:
     """Return the device once `code` is right for `attempt`; else raise CodeError saying why.
 
@@ -243,22 +268,29 @@ def code_verify(
     same code exactly one wins, and racing wrong codes are all counted. The back-off is the
     attempt's and the cap the member's (SmsDevice.code_check): wrong codes typed in another
     session of the member slow down that session only.
+
+    `locked`: the caller read `device` under its row lock in its transaction, still open
+    (the sign-in's code step: SmsDevice.objects.select_for_update()), so it is not read
+    again. Outside a transaction that lock is gone, and the row is read again.
     """
+    held = locked and transaction.get_connection().in_atomic_block  # before the block's own
     # No savepoint of its own inside a caller's transaction (the code step signs in within
     # one): nothing in the block raises but the database itself.
     with transaction.atomic(savepoint=False):
-        locked = (
-            SmsDevice.objects.select_for_update().select_related("user").filter(pk=device.pk)
-        ).first()
-        if locked is None:
+        if held:
+            row = device
+        else:
+            row = first_or_none(SmsDevice.objects.select_for_update().filter(pk=device.pk))
+        if row is None:
             # Gone meanwhile (an admin removed the phone): not a wrong code, and nothing to
             # count it against.
             raise CodeError(PHONE_REMOVED, code="removed")
-        verdict, until = locked.code_check(
+        row.user = device.user  # the caller's: no join to read the member again
+        verdict, until = row.code_check(
             attempt_key=attempt_key(attempt), token=code_digest(attempt, code)
         )
     if verdict == "ok":
-        return locked
+        return row
     if verdict == "limit":
         raise _wrong_codes_limit_error()
     if verdict == "throttled":
@@ -277,7 +309,7 @@ def code_verify(
         actor=device.user,
         subject=device.user,
     )
-    if verdict == "no_code" or (verdict == "wrong" and locked.token is None):
+    if verdict == "no_code" or (verdict == "wrong" and row.token is None):
         raise CodeError(_("This code can no longer be used. Ask for a new code."), code="no_code")
     if verdict == "expired":
         raise CodeError(_("This code has expired. Ask for a new code."), code="expired")

@@ -18,7 +18,7 @@ from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
 from core.queries import first_or_none
 from mfa.authenticator import authenticator_set_up, authenticators_delete
-from mfa.codes import delivery_failure_sql
+from mfa.codes import latest_text_sql
 from mfa.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, SmsDevice
 from mfa.passkeys import passkey_set_up, passkeys_delete
 from mfa.recovery import recovery_codes_delete
@@ -126,25 +126,31 @@ def signin_phone(user) -> tuple[SmsDevice | None, Alternatives]:
     return phone, _alternatives(vars(phone))
 
 
-def pending_phone(user_id: int, *, alternatives: bool) -> SmsDevice | None:
+def pending_phone(user_id: int, *, page: bool, lock: bool = False) -> SmsDevice | None:
     """The phone that sign-in codes go to (SmsDevice.objects.reachable()) of the active
-    member `user_id`, with the member (`phone.user`) and, if `alternatives`, their other
-    factors (`phone.alternatives`) and what became of the text with the code (for mfa.codes.
-    code_delivery_failure): the code step's one read, the member's included (accounts.
-    signin.signin_pending then checks them without reading them again)."""
+    member `user_id`, with the member (`phone.user`): the code step's one read, the member's
+    included (accounts.signin.signin_pending then checks them without reading them again).
+
+    `page`: for the code page, also their other factors (`phone.alternatives`) and how the
+    latest text went (mfa.codes.code_delivery_failure). `lock`: under the phone's row lock,
+    for the caller's transaction (mfa.codes.code_verify(locked=True)).
+    """
     phones = SmsDevice.objects.reachable().filter(user_id=user_id, user__is_active=True)
-    if alternatives:
-        # And for the page, what became of the text with the code (mfa.codes).
-        questions = {
-            **{name: (sql, [user_id]) for name, sql in _alternatives_sql().items()},
-            "failed_text_error": delivery_failure_sql(user_id),
-        }
-        phones = phones.annotate(**{
-            name: RawSQL(sql, params)  # noqa: S611 (the texts are written out above)
-            for name, (sql, params) in questions.items()
-        })
+    if page:
+        phones = phones.annotate(
+            **{
+                name: RawSQL(sql, [user_id])  # noqa: S611 (the text is _alternatives_sql's)
+                for name, sql in _alternatives_sql().items()
+            },
+            **{
+                name: RawSQL(sql, [])  # noqa: S611 (the text is latest_text_sql's)
+                for name, sql in latest_text_sql().items()
+            },
+        )
+    if lock:
+        phones = phones.select_for_update(of=("self",))  # the phone's row, not the member's
     phone = first_or_none(phones.select_related("user"))
-    if phone is not None and alternatives:
+    if phone is not None and page:
         phone.alternatives = _alternatives(vars(phone))
     return phone
 

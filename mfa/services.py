@@ -7,13 +7,15 @@ from phonenumber_field.phonenumber import PhoneNumber
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
-from mfa.codes import PHONE_REMOVED, CodeError, code_deliver, code_prepare
+from core.queries import first_or_none
+from mfa.codes import PHONE_REMOVED, CodeError, PhoneOnFile, code_deliver, code_prepare
 from mfa.models import SmsDevice
 from mfa.trust import remembered_browsers_forget
 
 
 def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | None) -> None:
-    """Send a code to a number that is not on file yet (first enrollment or a change)."""
+    """Send a code to a number that is not on file yet: a change, from personal settings
+    (the sign-in's first phone: first_phone_code_request)."""
     with transaction.atomic():  # a refused text leaves no device behind either
         device, _ = SmsDevice.objects.get_or_create(
             user=user, defaults={"name": "Mobile phone", "confirmed": False}
@@ -22,20 +24,77 @@ def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | Non
     code_deliver(prepared)
 
 
-def phone_confirm(*, device: SmsDevice, ip: str | None, user_agent: str) -> SmsDevice:
+def member_device(user) -> SmsDevice | None:
+    """`user`'s SMS device in whatever state (a phone on file, a number waiting for its
+    code, or neither yet), its `user` being `user`; None if they have none."""
+    device = first_or_none(SmsDevice.objects.filter(user=user))
+    if device is not None:
+        device.user = user  # no join to read them again
+    return device
+
+
+def first_phone_code_request(
+    *, user, device: SmsDevice | None, number: PhoneNumber, attempt: str, ip: str | None
+) -> bool:
+    """The sign-in's phone step: send a code to `number`, the first phone of a member who has
+    none on file (`device`: their device as member_device() read it, unconfirmed, or None).
+
+    False, with nothing sent or made, once the member has a phone on file (confirmed
+    meanwhile, in another tab): a new number for them is a phone change, which only personal
+    settings make, after re-authentication (phone_change_start).
+    """
+    try:
+        with transaction.atomic():  # a refused text leaves no device behind either
+            if device is None:
+                device = _device_make(user)
+            prepared = code_prepare(
+                device=device, attempt=attempt, to=number, ip=ip, first_phone=True
+            )
+    except PhoneOnFile:
+        return False
+    code_deliver(prepared)
+    return True
+
+
+def _device_make(user) -> SmsDevice:
+    """A new device for `user`, no number yet, in the caller's transaction.
+
+    One INSERT, without get_or_create's savepoint pair: should another request of the
+    member have made theirs a moment before, the conflict's no-op update takes that row
+    (its id returned like a new one's), and code_prepare's conditional UPDATE then decides
+    on its state as it is in the database.
+    """
+    device = SmsDevice(user=user, name="Mobile phone", confirmed=False)
+    SmsDevice.objects.bulk_create(
+        [device], update_conflicts=True, unique_fields=["user"], update_fields=["user"]
+    )
+    return device
+
+
+def phone_confirm(
+    *, device: SmsDevice, ip: str | None, user_agent: str, locked: bool = False
+) -> SmsDevice:
     """After a verified code: the number it was sent to becomes the member's phone.
 
     Every binding is emailed to the member, the first phone (at the first sign-in, or after
     an admin's Remove user phone: SECURITY 29) as well as a change in personal settings, so
     that a phone they did not set does not go unnoticed. Raises CodeError ("removed") if an
-    admin removed the phone since the code was checked."""
+    admin removed the phone since the code was checked.
+
+    `locked`: `device` was read under its row lock in the caller's transaction, still open
+    (the code step's, around code_verify), so it is as it is in the database and stays so:
+    not read again. Outside a transaction the lock is gone, and the row is read again.
+    """
     if not device.pending_number:
         return device
-    user = device.user  # as the caller read it (code_verify reads it with the device)
+    user = device.user  # as the caller read it
+    # Asked before the block below, which is a transaction itself.
+    held = locked and transaction.get_connection().in_atomic_block
     # No savepoint of its own in the caller's transaction (the code step's): nothing in the
     # block raises but the database.
     with transaction.atomic(savepoint=False):
-        device = SmsDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if not held:
+            device = first_or_none(SmsDevice.objects.select_for_update().filter(pk=device.pk))
         if device is not None:
             _phone_bind(device, user=user, ip=ip, user_agent=user_agent)
     if device is None:  # removed by an admin since the code was checked

@@ -61,7 +61,7 @@ from mfa.recovery import (
     recovery_code_verify,
     recovery_codes_left,
 )
-from mfa.services import phone_code_request, phone_confirm
+from mfa.services import first_phone_code_request, member_device, phone_confirm
 from mfa.stages import sms_refused_redirect, sms_step_start
 from mfa.trust import remembered_browser_grant
 from organizations.members import admins_to_ask
@@ -120,13 +120,18 @@ def _sign_in_number(device):
 
 @pending_signin_required
 def enroll(request, user, pending):
-    if SmsDevice.objects.on_file().filter(user=user).exists():
+    # One read for both: "a phone on file?" (then this page is not for them: a new number is
+    # a phone change, made in personal settings), and the device the code goes to.
+    device = member_device(user)
+    if device is not None and device.confirmed:
         return redirect("mfa:verify")
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            phone_code_request(
+            # False (a phone confirmed meanwhile): nothing sent, on to the code step too.
+            first_phone_code_request(
                 user=user,
+                device=device,
                 number=form.cleaned_data["phone"],
                 attempt=pending.attempt,
                 ip=client_ip(request),
@@ -148,36 +153,34 @@ def _sms_refused(request, user, device):
 
 @login_not_required
 def verify(request):
-    # pending_signin_required's check, with the member read together with their phone and
-    # (unless a code is posted: then only if the page is shown again) their other factors.
+    # pending_signin_required's check, with the member read together with their phone: for
+    # the page, with their other factors and how the text went too; for a posted code,
+    # under the phone's row lock, in the transaction that checks the code.
     user_id = signin_pending_user_id(request)
-    device = (
-        pending_phone(user_id, alternatives=request.method != "POST")
-        if user_id is not None else None
-    )
-    state = signin_pending(request, user=device.user if device is not None else None)
-    if state is None:
-        return _sign_in_again(request)
-    user, pending = state
-    if device is None:
-        return redirect("mfa:enroll")
-    alternatives = getattr(device, "alternatives", None)
-    if refused := _sms_refused(request, user, device):
-        return refused
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and user_id is not None and form.is_valid():
         # One transaction from the code to the session: the code is used up, the phone
-        # confirmed and the member signed in together. A wrong code is caught inside it,
-        # so that its count commits.
+        # confirmed and the member signed in together, all on the one read of the phone
+        # under its lock. A wrong code is caught inside it, so that its count commits.
         with transaction.atomic():
+            device = pending_phone(user_id, page=False, lock=True)
+            state = signin_pending(request, user=device.user if device is not None else None)
+            if state is None:
+                return _sign_in_again(request)
+            user, pending = state
+            if device is None:
+                return redirect("mfa:enroll")
+            if refused := _sms_refused(request, user, device):
+                return refused
             try:
                 device = code_verify(
                     device=device,
                     attempt=pending.attempt,
                     code=form.cleaned_data["code"],
+                    locked=True,
                     **client_of(request),
                 )
-                device = phone_confirm(device=device, **client_of(request))
+                device = phone_confirm(device=device, locked=True, **client_of(request))
             except CodeError as error:
                 form.add_error("code", error.message)
             else:
@@ -185,6 +188,19 @@ def verify(request):
                     request, user, pending, device,
                     method=Method.SMS, remember=form.cleaned_data["remember"],
                 )
+        # The page again, with the error: the member's other factors are read for it below.
+        alternatives = None
+    else:
+        device = pending_phone(user_id, page=True) if user_id is not None else None
+        state = signin_pending(request, user=device.user if device is not None else None)
+        if state is None:
+            return _sign_in_again(request)
+        user, pending = state
+        if device is None:
+            return redirect("mfa:enroll")
+        if refused := _sms_refused(request, user, device):
+            return refused
+        alternatives = device.alternatives
     if not device.confirmed:
         alternatives = None  # enrolling: no other way yet
     elif alternatives is None:

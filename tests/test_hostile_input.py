@@ -14,6 +14,7 @@ from accounts.models import Invitation, PasswordResetRequest, SecurityEvent, Use
 from mfa import sms
 from mfa import views as mfa_views
 from mfa.models import SmsDevice
+from mfa.views import SIGN_IN_AGAIN
 from organizations.members import member_phone_reset
 from organizations.models import EmailDomain, Membership, SamlAuthnRequest
 from tests.helpers import page, signed_in
@@ -204,15 +205,21 @@ def phone_removed_mid_request(monkeypatch, make_member, acme):
 
     def then_reset(looked_up):
         def lookup_then_reset(user, **kwargs):  # the member, or their id (pending_phone)
+            member = user if isinstance(user, User) else User.objects.get(pk=user)
+            if kwargs.get("lock"):
+                # Under the row lock that the reset takes first, the reset can only have come
+                # before the read (or wait for the sign-in's commit: the race tests).
+                member_phone_reset(actor=grace, member=member, organization=acme)
+                return looked_up(user, **kwargs)
             found = looked_up(user, **kwargs)
             if found is not None:  # (a page that follows finds it removed already)
-                member = user if isinstance(user, User) else User.objects.get(pk=user)
                 member_phone_reset(actor=grace, member=member, organization=acme)
             return found
 
         return lookup_then_reset
 
-    # The code step reads the phone with pending_phone, "Send again" with _sms_device.
+    # The code step reads the phone with pending_phone (a right code's read: under its row
+    # lock), "Send again" with _sms_device.
     for name in ("pending_phone", "_sms_device"):
         monkeypatch.setattr(mfa_views, name, then_reset(getattr(mfa_views, name)))
 
@@ -223,11 +230,26 @@ def test_a_code_posted_while_the_phone_is_removed_fails_cleanly(
     ada = enrolled_member(organization=acme)
     sign_in()
     response = client.post("/signin/code/", {"code": last_code()})
-    assert response.status_code == 200
-    assert "Your phone was removed from your account" in page(response)
+    # No phone to check the code against: as after any removal, the phone step, which finds
+    # the sign-in ended with the member's other sessions and says to sign in again.
+    assert response["Location"] == "/signin/phone/"
     assert "_auth_user_id" not in client.session
     assert not SmsDevice.objects.filter(user=ada).exists()
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_FAILED).exists()
+    assert str(SIGN_IN_AGAIN) in page(client.get("/signin/phone/", follow=True))
+
+
+def test_a_malformed_code_posted_while_the_phone_is_removed_fails_cleanly(
+    client, enrolled_member, acme, sign_in, phone_removed_mid_request
+):
+    # A code the form refuses (malformed) shows the page again: its phone read without a
+    # lock, the removal just after it.
+    ada = enrolled_member(organization=acme)
+    sign_in()
+    response = client.post("/signin/code/", {"code": "12"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert not SmsDevice.objects.filter(user=ada).exists()
 
 
 def test_a_resend_while_the_phone_is_removed_fails_cleanly(

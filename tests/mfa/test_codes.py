@@ -12,12 +12,14 @@ from mfa import sms
 from mfa.codes import (
     CodeError,
     attempt_key,
+    code_delivery_failure,
     code_digest,
     code_send,
     code_verify,
     seconds_until_resend,
 )
-from mfa.models import SmsDevice
+from mfa.factors import pending_phone
+from mfa.models import SmsDevice, SmsMessage
 from mfa.sending import SmsNotAllowed
 from tests import races
 
@@ -159,3 +161,45 @@ def test_the_attempt_reaches_the_database_only_as_its_keyed_hash(device, request
     assert attempt_key(attempt) in statements
     device.refresh_from_db()
     assert device.attempt_key == attempt_key(attempt) and device.last_used_at is not None
+
+
+# The code page's read of the latest text (mfa.codes.latest_text_sql), held to
+# code_delivery_failure's own query -------------------------------------------------------
+
+FAILED, SENT = "failed", "sent"
+
+
+@pytest.mark.parametrize("texts", [
+    [],  # nothing sent since the code
+    [("before", FAILED)],  # a failure for an older code
+    [("after", FAILED)],
+    [("after", SENT)],
+    [("after", FAILED), ("after", SENT)],  # the newer one counts
+    [("after", SENT), ("after", FAILED)],
+    [("same", FAILED), ("same", SENT)],  # made with the code, same instant: the later row
+    [("same", SENT), ("same", FAILED)],
+    [("other member", FAILED)],
+    [("no code", FAILED)],  # no code waiting: nothing to tell
+])
+def test_the_code_pages_read_of_the_latest_text_says_what_the_query_says(
+    device, make_user, clock, texts
+):
+    other = make_user("grace@example.com")
+    clock.advance(seconds=5)
+    if not (texts and texts[0][0] == "no code"):
+        device.cooldown_set()  # a code made now
+    device.refresh_from_db()
+    code_at = device.last_generated_timestamp or device.created_at
+    at = {"before": code_at - timedelta(seconds=1), "same": code_at}
+    for when, status in texts:
+        SmsMessage.objects.create(
+            user=other if when == "other member" else device.user, to=device.number,
+            status=status, error_code="30003", created_at=at.get(when, code_at + timedelta(1)),
+        )
+
+    read = pending_phone(device.user_id, page=True)
+    expected = code_delivery_failure(device)  # the ORM's query: no answers read with `device`
+    assert "latest_text_status" not in vars(device) and "latest_text_status" in vars(read)
+    assert code_delivery_failure(read) == expected
+    failed_last = bool(texts) and texts[-1][0] in ("after", "same") and texts[-1][1] == FAILED
+    assert bool(expected) == failed_last

@@ -65,22 +65,22 @@ def test_the_code_steps_phone_comes_with_its_member_and_their_other_factors(
 ):
     user = make_member()
     add_authenticator(user)
-    assert pending_phone(user.pk, alternatives=True) is None
+    assert pending_phone(user.pk, page=True) is None
     # A number waiting for its first code is where the code step's codes go; signin_phone,
     # the password step's, looks only for a phone on file.
     phone = SmsDevice.objects.create(
         user=user, name="Mobile phone", confirmed=False, pending_number="+41791234567"
     )
     assert signin_phone(user)[0] is None
-    found = pending_phone(user.pk, alternatives=True)
+    found = pending_phone(user.pk, page=True)
     assert found == phone and found.user == user
     assert found.alternatives == Alternatives(
         passkey=False, authenticator=True, recovery_codes=False
     )
-    assert not hasattr(pending_phone(user.pk, alternatives=False), "alternatives")
+    assert not hasattr(pending_phone(user.pk, page=False), "alternatives")
     user.is_active = False
     user.save()
-    assert pending_phone(user.pk, alternatives=True) is None  # nobody's sign-in any more
+    assert pending_phone(user.pk, page=True) is None  # nobody's sign-in any more
 
 
 def test_one_query_for_the_code_steps_member_phone_and_factors(
@@ -88,7 +88,7 @@ def test_one_query_for_the_code_steps_member_phone_and_factors(
 ):
     user = enrolled_member()
     with django_assert_num_queries(1):
-        assert pending_phone(user.pk, alternatives=True).user.email == user.email
+        assert pending_phone(user.pk, page=True).user.email == user.email
 
 
 def test_one_query_for_a_member_with_a_phone(enrolled_member, django_assert_num_queries):

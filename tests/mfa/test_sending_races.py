@@ -17,7 +17,7 @@ from core.limits import limit
 from mfa import sending, sms
 from mfa.models import SmsLimitKey, SmsMessage
 from mfa.sending import SmsNotAllowed, sms_limit_keys_prune, sms_send
-from mfa.services import phone_code_request
+from mfa.services import first_phone_code_request
 from tests.races import outcomes
 
 RACERS = 20
@@ -28,7 +28,9 @@ def enroll_at_once(users, numbers, ips) -> list[str]:
     what each came to ("sent" or the refusal's code)."""
 
     def enroll(user, number, ip):
-        phone_code_request(user=user, number=PhoneNumber.from_string(number), attempt="a", ip=ip)
+        first_phone_code_request(
+            user=user, device=None, number=PhoneNumber.from_string(number), attempt="a", ip=ip
+        )
 
     return outcomes(
         *(functools.partial(enroll, *args) for args in zip(users, numbers, ips, strict=True)),
