@@ -177,13 +177,13 @@ def test_a_late_answer_to_the_autofill_does_not_undo_the_password_step(
         finally:
             options_answered.set()
 
-    def code_step_after_the_options(request):
+    def code_step_after_the_options(request, **kwargs):
         # The code step comes once the password step's answer reached the browser.
         if not password_answered.is_set():
             password_answered.set()
             options_answered.wait(10)
             time.sleep(0.5)  # for the options' answer, if it is still awaited, to arrive
-        return real_pending(request)
+        return real_pending(request, **kwargs)
 
     monkeypatch.setattr(mfa.passkey_views, "authentication_options", held_options)
     monkeypatch.setattr(mfa.views, "signin_pending", code_step_after_the_options)
