@@ -230,13 +230,13 @@ def test_a_code_posted_while_the_phone_is_removed_fails_cleanly(
     ada = enrolled_member(organization=acme)
     sign_in()
     response = client.post("/signin/code/", {"code": last_code()})
-    # No phone to check the code against: as after any removal, the phone step, which finds
-    # the sign-in ended with the member's other sessions and says to sign in again.
-    assert response["Location"] == "/signin/phone/"
+    # The removal ended the member's sign-ins with their other sessions: told to sign in
+    # again, no code checked against a phone that is gone.
+    assert response["Location"] == "/signin/"
     assert "_auth_user_id" not in client.session
     assert not SmsDevice.objects.filter(user=ada).exists()
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_FAILED).exists()
-    assert str(SIGN_IN_AGAIN) in page(client.get("/signin/phone/", follow=True))
+    assert str(SIGN_IN_AGAIN) in page(client.get("/signin/", follow=True))
 
 
 def test_a_malformed_code_posted_while_the_phone_is_removed_fails_cleanly(
