@@ -5,11 +5,11 @@ from django.utils.functional import lazy
 
 from mfa.forms import remember_label, remembered_for
 
+# Lazy: worded by the few pages that show them, not on every page (issue 12). Made once
+# here: lazy() builds a class each time it is called.
+_remembered_for = lazy(remembered_for, str)
+_remember_label = lazy(remember_label, str)
+
 
 def remembered_browsers(request):
-    # Lazy: worded by the few pages that show them, not on every page (about 20 us a page,
-    # issue 12).
-    return {
-        "remembered_for": lazy(remembered_for, str)(),
-        "remember_label": lazy(remember_label, str)(),
-    }
+    return {"remembered_for": _remembered_for(), "remember_label": _remember_label()}
