@@ -28,6 +28,7 @@ from accounts.forms import SignInForm
 from accounts.models import SecurityEvent, User, normalize_email
 from core.http import client_of
 from core.limits import duration_words, limit
+from core.queries import sql_column, sql_datetime, sql_table
 
 # For one email from one IP (axes' own limit, settings.AXES_*), then from any IP.
 LIMITS = ("SIGNIN_FAILURES_PER_EMAIL_AND_IP", "SIGNIN_FAILURES_PER_EMAIL")
@@ -59,14 +60,10 @@ def failure_counts(*, username: str, ip: str | None, email_since, email_and_ip_s
     (issue 12's profile). tests/accounts/test_lockout_counts.py holds it to the ORM's
     query of the same.
     """
-    q = connection.ops.quote_name
-
     def column(name):
-        return q(AccessAttempt._meta.get_field(name).column)
+        return sql_column(AccessAttempt, name)
 
-    def when(dt):
-        return connection.ops.adapt_datetimefield_value(dt)
-
+    when = sql_datetime
     failures, at = column("failures_since_start"), column("attempt_time")
     # An unknown IP counts the rows without one, as the ORM's ip_address=None does.
     same_ip, ip_params = (
@@ -77,7 +74,7 @@ def failure_counts(*, username: str, ip: str | None, email_since, email_and_ip_s
     sql = (
         f"SELECT COALESCE(SUM(CASE WHEN {at} >= %s THEN {failures} END), 0),"  # noqa: S608
         f" COALESCE(SUM(CASE WHEN {same_ip} AND {at} >= %s THEN {failures} END), 0),"
-        f" COUNT(*) FROM {q(AccessAttempt._meta.db_table)}"
+        f" COUNT(*) FROM {sql_table(AccessAttempt)}"
         f" WHERE {column('username')} = %s AND {at} >= %s"
     )
     params = [

@@ -21,7 +21,6 @@ from django.utils.crypto import constant_time_compare
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,7 +28,7 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
-from mfa.codes import CODE_DIGITS, CodeError
+from mfa.codes import CODE_DIGITS, CodeError, code_throttled_error
 from mfa.models import SmsDevice
 
 DEVICE_NAME = _("Authenticator app")
@@ -144,14 +143,7 @@ def authenticator_verify(
     allowed, info = device.verify_is_allowed()
     if not allowed:
         _code_failed(device, ip=ip, user_agent=user_agent, reason="throttled")
-        wait = int((info["locked_until"] - timezone.now()).total_seconds()) + 1
-        raise CodeError(
-            ngettext(
-                "Too many wrong codes. Wait %(wait)d second, then try again.",
-                "Too many wrong codes. Wait %(wait)d seconds, then try again.", wait,
-            ) % {"wait": wait},
-            code="throttled",
-        )
+        raise code_throttled_error(info["locked_until"])
     verified = django_otp.verify_token(device.user, device.persistent_id, code)
     if verified is not None:
         return verified

@@ -12,7 +12,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -25,7 +25,7 @@ from accounts.languages import recipient_language
 from accounts.models import SecurityEvent
 from core.errors import ApplicationError
 from core.limits import again_words, limit
-from core.queries import first_or_none
+from core.queries import first_or_none, sql_column, sql_table
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage
@@ -217,15 +217,13 @@ def latest_text_sql() -> dict[str, str]:
     this in one query without the ORM building a subquery; tests/mfa/test_codes.py holds it
     to code_delivery_failure's own query.
     """
-    q = connection.ops.quote_name
-
     def column(model, name):
-        return f"{q(model._meta.db_table)}.{q(model._meta.get_field(name).column)}"
+        return sql_column(model, name, qualified=True)
 
-    created, pk = column(SmsMessage, "created_at"), column(SmsMessage, "id")
+    created, pk = column(SmsMessage, "created_at"), column(SmsMessage, "pk")
     # Only the models' own names, quoted, go into the text.
     latest = (
-        f"FROM {q(SmsMessage._meta.db_table)}"
+        f"FROM {sql_table(SmsMessage)}"
         f" WHERE {column(SmsMessage, 'user')} = {column(SmsDevice, 'user')}"
         f" AND {created} >= {column(SmsDevice, 'last_generated_timestamp')}"
         f" ORDER BY {created} DESC, {pk} DESC LIMIT 1"
@@ -234,6 +232,19 @@ def latest_text_sql() -> dict[str, str]:
         "latest_text_status": f"SELECT {column(SmsMessage, 'status')} {latest}",
         "latest_text_error": f"SELECT {column(SmsMessage, 'error_code')} {latest}",
     }
+
+
+def code_throttled_error(until) -> CodeError:
+    """The back-off after wrong codes (an SMS code's or an authenticator app's), until
+    `until`."""
+    wait = int((until - timezone.now()).total_seconds()) + 1
+    return CodeError(
+        ngettext(
+            "Too many wrong codes. Wait %(wait)d second, then try again.",
+            "Too many wrong codes. Wait %(wait)d seconds, then try again.", wait,
+        ) % {"wait": wait},
+        code="throttled",
+    )
 
 
 def _wrong_codes_limit_error() -> CodeError:
@@ -294,14 +305,7 @@ def code_verify(
     if verdict == "limit":
         raise _wrong_codes_limit_error()
     if verdict == "throttled":
-        wait = int((until - timezone.now()).total_seconds()) + 1
-        raise CodeError(
-            ngettext(
-                "Too many wrong codes. Wait %(wait)d second, then try again.",
-                "Too many wrong codes. Wait %(wait)d seconds, then try again.", wait,
-            ) % {"wait": wait},
-            code="throttled",
-        )
+        raise code_throttled_error(until)
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED,
         ip=ip,

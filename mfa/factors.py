@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
-from core.queries import first_or_none
+from core.queries import first_or_none, sql_column, sql_table
 from mfa.authenticator import authenticator_set_up, authenticators_delete
 from mfa.codes import latest_text_sql
 from mfa.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, SmsDevice
@@ -68,15 +68,11 @@ def _alternatives_sql() -> dict[str, str]:
     than the database took to answer them (issue 12's profile). The names come from the
     models, and tests/mfa/test_factors.py holds them to the models' own queries.
     """
-    q = connection.ops.quote_name
-
-    def column(model, name):
-        return q(model._meta.get_field(name).column)
-
-    passkeys, apps = q(PasskeyDevice._meta.db_table), q(TOTPDevice._meta.db_table)
-    codes, devices = q(RecoveryCode._meta.db_table), q(RecoveryCodeDevice._meta.db_table)
-    code_device = f"{codes}.{column(RecoveryCode, 'device')}"
-    device_id = f"{devices}.{q(RecoveryCodeDevice._meta.pk.column)}"
+    column = sql_column
+    passkeys, apps = sql_table(PasskeyDevice), sql_table(TOTPDevice)
+    codes, devices = sql_table(RecoveryCode), sql_table(RecoveryCodeDevice)
+    code_device = sql_column(RecoveryCode, "device", qualified=True)
+    device_id = sql_column(RecoveryCodeDevice, "pk", qualified=True)
     # S608: only the models' own names, quoted, go into the text; the user's id is a parameter.
     return {
         "has_passkey": (
@@ -88,8 +84,16 @@ def _alternatives_sql() -> dict[str, str]:
         ),
         "has_recovery_codes": (
             f"EXISTS(SELECT 1 FROM {codes} JOIN {devices} ON {code_device} = {device_id}"  # noqa: S608
-            f" WHERE {devices}.{column(RecoveryCodeDevice, 'user')} = %s)"
+            f" WHERE {column(RecoveryCodeDevice, 'user', qualified=True)} = %s)"
         ),
+    }
+
+
+def _alternatives_asked(user_id: int) -> dict:
+    """_alternatives_sql's questions about member `user_id`, as annotations of a query."""
+    return {
+        name: RawSQL(sql, [user_id])  # noqa: S611 (the text is _alternatives_sql's)
+        for name, sql in _alternatives_sql().items()
     }
 
 
@@ -115,10 +119,7 @@ def signin_phone(user) -> tuple[SmsDevice | None, Alternatives]:
     """`user`'s phone on file, its `user` being `user`, and their alternatives to it: one
     query where they have a phone, as nearly everybody at the SMS step has."""
     phone = first_or_none(
-        SmsDevice.objects.on_file().filter(user=user).annotate(**{
-            name: RawSQL(sql, [user.pk])  # noqa: S611 (the text is _alternatives_sql's)
-            for name, sql in _alternatives_sql().items()
-        })
+        SmsDevice.objects.on_file().filter(user=user).annotate(**_alternatives_asked(user.pk))
     )
     if phone is None:
         return None, signin_alternatives(user)
@@ -138,10 +139,7 @@ def pending_phone(user_id: int, *, page: bool, lock: bool = False) -> SmsDevice 
     phones = SmsDevice.objects.reachable().filter(user_id=user_id, user__is_active=True)
     if page:
         phones = phones.annotate(
-            **{
-                name: RawSQL(sql, [user_id])  # noqa: S611 (the text is _alternatives_sql's)
-                for name, sql in _alternatives_sql().items()
-            },
+            **_alternatives_asked(user_id),
             **{
                 name: RawSQL(sql, [])  # noqa: S611 (the text is latest_text_sql's)
                 for name, sql in latest_text_sql().items()

@@ -18,6 +18,7 @@ from phonenumbers import geocoder
 
 from core.errors import ApplicationError
 from core.limits import again_words, limit
+from core.queries import sql_column, sql_datetime, sql_table
 from mfa import sms
 from mfa.models import SmsLimitKey, SmsMessage
 
@@ -181,10 +182,8 @@ def sms_limit_counts(*, user, e164: str, ip: str | None, now) -> dict:
     query than the database did answering it, on every text sent (issue 12's profile);
     tests/mfa/test_sending.py holds it to the rows the ORM reads.
     """
-    q = connection.ops.quote_name
-
     def column(name):
-        return q(SmsMessage._meta.get_field(name).column)
+        return sql_column(SmsMessage, name)
 
     matches = {
         "user": (f"{column('user')} = %s", user.pk) if user is not None else None,
@@ -194,11 +193,7 @@ def sms_limit_counts(*, user, e164: str, ip: str | None, now) -> dict:
     }
     matches = {kind: match for kind, match in matches.items() if match is not None}
     limits = [(kind, limit(name)) for kind in matches for name in LIMIT_NAMES[kind]]
-    at = column("created_at")
-
-    def when(dt):
-        return connection.ops.adapt_datetimefield_value(dt)
-
+    at, when = column("created_at"), sql_datetime
     counted, params = [], []
     for kind, rule in limits:
         condition, value = matches[kind]
@@ -206,7 +201,7 @@ def sms_limit_counts(*, user, e164: str, ip: str | None, now) -> dict:
         params += [when(rule.since(now)), value]
     # S608: only the model's own names, quoted, go into the text; every value is a parameter.
     sql = (
-        f"SELECT {', '.join(counted)} FROM {q(SmsMessage._meta.db_table)}"  # noqa: S608
+        f"SELECT {', '.join(counted)} FROM {sql_table(SmsMessage)}"  # noqa: S608
         f" WHERE ({' OR '.join(condition for condition, _ in matches.values())})"
         f" AND {at} > %s"
     )

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -151,6 +152,22 @@ def _sms_refused(request, user, device):
     return None
 
 
+def _code_step(request, user_id: int | None, **read):
+    """The code step's member, pending sign-in and phone (mfa.factors.pending_phone with
+    `read`), or the answer that ends the step here: sign in again, the phone step, or the
+    strong factor's step for a member who turned text messages off."""
+    device = pending_phone(user_id, **read) if user_id is not None else None
+    state = signin_pending(request, user=device.user if device is not None else None)
+    if state is None:
+        return _sign_in_again(request)
+    user, pending = state
+    if device is None:
+        return redirect("mfa:enroll")
+    if refused := _sms_refused(request, user, device):
+        return refused
+    return user, pending, device
+
+
 @login_not_required
 def verify(request):
     # pending_signin_required's check, with the member read together with their phone: for
@@ -163,15 +180,10 @@ def verify(request):
         # confirmed and the member signed in together, all on the one read of the phone
         # under its lock. A wrong code is caught inside it, so that its count commits.
         with transaction.atomic():
-            device = pending_phone(user_id, page=False, lock=True)
-            state = signin_pending(request, user=device.user if device is not None else None)
-            if state is None:
-                return _sign_in_again(request)
-            user, pending = state
-            if device is None:
-                return redirect("mfa:enroll")
-            if refused := _sms_refused(request, user, device):
-                return refused
+            step = _code_step(request, user_id, page=False, lock=True)
+            if isinstance(step, HttpResponse):
+                return step
+            user, pending, device = step
             try:
                 device = code_verify(
                     device=device,
@@ -191,15 +203,10 @@ def verify(request):
         # The page again, with the error: the member's other factors are read for it below.
         alternatives = None
     else:
-        device = pending_phone(user_id, page=True) if user_id is not None else None
-        state = signin_pending(request, user=device.user if device is not None else None)
-        if state is None:
-            return _sign_in_again(request)
-        user, pending = state
-        if device is None:
-            return redirect("mfa:enroll")
-        if refused := _sms_refused(request, user, device):
-            return refused
+        step = _code_step(request, user_id, page=True)
+        if isinstance(step, HttpResponse):
+            return step
+        user, pending, device = step
         alternatives = device.alternatives
     if not device.confirmed:
         alternatives = None  # enrolling: no other way yet
