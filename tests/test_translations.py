@@ -4,6 +4,7 @@ new, and no template shows words that were not marked for translation."""
 
 import ast
 import gettext
+import os
 import re
 import shutil
 import subprocess
@@ -91,7 +92,12 @@ def test_committed_mo_files_are_compiled_from_the_po_files(language, domain):
     assert {key.split("\x04")[-1] for key in compiled_ids} == messages
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext is not installed")
+# Left out only where gettext is missing outside CI (a newcomer's machine); CI installs it
+# (.ci/run), and there a missing gettext fails this test rather than skipping it.
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None and os.environ.get("CI") not in ("true", "1"),
+    reason="gettext is not installed",
+)
 def test_makemessages_on_this_tree_finds_no_new_message(tmp_path):
     """makemessages run on a copy of the sources adds nothing the catalogs lack: every
     marked string is in them (and nothing stale stays behind)."""
