@@ -244,7 +244,7 @@ def test_staff_on_a_remembered_browser_reach_django_admin_with_their_passkey(
     sam = enrolled_member(email="sam@example.com", full_name="Sam Support", is_staff=True,
                           is_superuser=True)
     person.context.add_init_script(NO_AUTOFILL)
-    add_virtual_authenticator(person)
+    authenticator = add_virtual_authenticator(person)
     page = signed_in(person, sam)
     add_passkey_in_settings(person)
     sign_out(page)
@@ -269,6 +269,19 @@ def test_staff_on_a_remembered_browser_reach_django_admin_with_their_passkey(
         page.get_by_role("button", name="Send a code by text message instead")
     ).to_be_visible()
     person.check("admin-step-up-passkey")
+
+    # A passkey answer that the server refuses (a bad signature): the page again, saying so.
+    authenticator["cdp"].send("WebAuthn.setResponseOverrideBits", {
+        "authenticatorId": authenticator["id"], "isBogusSignature": True,
+    })
+    page.get_by_role("button", name="Use your passkey").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    person.check("admin-step-up-passkey-refused")
+    authenticator["cdp"].send("WebAuthn.setResponseOverrideBits", {
+        "authenticatorId": authenticator["id"], "isBogusSignature": False,
+    })
+
     page.get_by_role("button", name="Use your passkey").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     assert sms_inbox.messages() == []
