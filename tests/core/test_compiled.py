@@ -1,0 +1,199 @@
+"""core.compiled runs the SQL that the ORM built once, with new values, and reads its rows
+back as the ORM does; on SQLite and on PostgreSQL (the suite runs on both)."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, connections, transaction
+from django.db.models import Case, F, Value, When
+from django.db.transaction import TransactionManagementError
+from phonenumber_field.phonenumber import PhoneNumber
+
+from accounts.models import User
+from core.compiled import columns, compiled_select, compiled_update, model_from_row
+from mfa.models import SmsDevice
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIELDS = ("pk", "number", "confirmed", "valid_until", "user__email", "user__is_active")
+
+
+def phones_query(user_id, email, after):
+    return SmsDevice.objects.filter(
+        user_id=user_id, user__email=email, valid_until__gt=after
+    ).values_list(*FIELDS)
+
+
+phones = compiled_select(phones_query, user_id=int, email=str, after=datetime)
+
+
+@pytest.fixture
+def two_phones(make_user):
+    ada, bob = make_user("ada@example.com"), make_user("bob@example.com")
+    when = datetime(2026, 12, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    for user, number in ((ada, "+41791234567"), (bob, "+41797654321")):
+        SmsDevice.objects.create(
+            user=user, name="Mobile phone", number=number, confirmed=True, valid_until=when
+        )
+    return ada, bob, when
+
+
+def test_the_rows_are_the_orms_with_each_call_s_values(two_phones):
+    ada, bob, when = two_phones
+    before = when - timedelta(seconds=1)
+    for user in (ada, bob, ada):
+        expected = list(phones_query(user.pk, user.email, before))
+        assert phones.all(user_id=user.pk, email=user.email, after=before) == expected
+        assert len(expected) == 1
+    # Each value counts: another member's address, a later time, find nothing.
+    assert phones.all(user_id=ada.pk, email=bob.email, after=before) == []
+    assert phones.first(user_id=ada.pk, email=ada.email, after=when) is None
+
+
+def test_columns_are_read_back_as_the_orm_reads_them(two_phones):
+    ada, _, when = two_phones
+    row = phones.first(user_id=ada.pk, email=ada.email, after=when - timedelta(hours=1))
+    _, number, confirmed, valid_until, email, is_active = row
+    assert isinstance(number, PhoneNumber) and number.as_e164 == "+41791234567"
+    assert confirmed is True and is_active is True  # not SQLite's 1
+    assert valid_until == when and valid_until.tzinfo is not None
+    assert email == "ada@example.com"
+
+
+def test_one_statement_a_call_and_the_building_once(two_phones, django_assert_num_queries):
+    ada, _, when = two_phones
+    query = compiled_select(phones_query, user_id=int, email=str, after=datetime)
+    built = 0
+    real_build = query.build
+
+    def counting_build(**values):
+        nonlocal built
+        built += 1
+        return real_build(**values)
+
+    query.build = counting_build
+    for _ in range(3):
+        with django_assert_num_queries(1):
+            assert query.first(user_id=ada.pk, email=ada.email, after=when - timedelta(1))
+    assert built == 1
+
+
+def test_constants_of_the_query_stay_in_it(two_phones):
+    ada, bob, _ = two_phones
+    SmsDevice.objects.filter(user=bob).update(confirmed=False)
+    confirmed_only = compiled_select(
+        lambda user_id: SmsDevice.objects.filter(user_id=user_id, confirmed=True)
+        .annotate(label=Value("phone"))
+        .values_list("user__email", "label"),
+        user_id=int,
+    )
+    assert confirmed_only.all(user_id=ada.pk) == [("ada@example.com", "phone")]
+    assert confirmed_only.all(user_id=bob.pk) == []
+
+
+def test_a_value_the_sql_does_not_take_is_refused_when_built(two_phones):
+    ignored = compiled_select(lambda user_id: User.objects.values_list("pk"), user_id=int)
+    with pytest.raises(ValueError, match="user_id"):
+        ignored.all(user_id=1)
+
+
+def test_none_is_refused_rather_than_meaning_is_null(two_phones):
+    ada, _, when = two_phones
+    with pytest.raises(ValueError, match="email"):
+        phones.all(user_id=ada.pk, email=None, after=when)
+
+
+def test_only_values_list_queries_and_known_kinds():
+    with pytest.raises(TypeError):
+        compiled_select(lambda: User.objects.all()).all()
+    with pytest.raises(TypeError):
+        by_flag = compiled_select(
+            lambda ok: User.objects.filter(is_active=ok).values_list("pk"), ok=bool
+        )
+        by_flag.all(ok=True)
+
+
+def test_a_locking_read_needs_a_transaction(two_phones):
+    ada, _, _ = two_phones
+    locked = compiled_select(
+        lambda user_id: SmsDevice.objects.select_for_update()
+        .filter(user_id=user_id)
+        .values_list("pk"),
+        user_id=int,
+    )
+    with pytest.raises(TransactionManagementError):
+        locked.all(user_id=ada.pk)
+    with transaction.atomic():
+        assert len(locked.all(user_id=ada.pk)) == 1
+    sql = locked._compiled(connections["default"]).sql
+    assert ("FOR UPDATE" in sql) == connection.features.has_select_for_update
+
+
+def test_each_thread_s_connection_builds_its_own(two_phones):
+    ada, _, when = two_phones
+    assert phones.first(user_id=ada.pk, email=ada.email, after=when - timedelta(1))
+    mine = connections["default"].__dict__["compiled_queries"][phones.key]
+    theirs = []
+
+    def other_thread():
+        own = connections["default"]
+        try:
+            theirs.append(phones.first(user_id=ada.pk, email=ada.email, after=when - timedelta(1)))
+            theirs.append(own.__dict__["compiled_queries"][phones.key])
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert theirs[0][4] == "ada@example.com"
+    assert theirs[1] is not mine
+
+
+def test_an_update_changes_the_rows_its_values_pick(two_phones):
+    ada, bob, when = two_phones
+    later = when + timedelta(minutes=5)
+    # A conditional expression as the sign-in's code UPDATE has, with values inside it.
+    count_failure = compiled_update(
+        lambda user_id, token, until: (
+            SmsDevice.objects.filter(user_id=user_id),
+            {
+                "token": token,
+                "valid_until": until,
+                "code_failures": Case(
+                    When(token=token, then=F("code_failures") + 1), default=Value(0)
+                ),
+            },
+        ),
+        user_id=int, token=str, until=datetime,
+    )
+    assert count_failure(user_id=ada.pk, token="123456", until=later) == 1
+    ada_phone, bob_phone = (SmsDevice.objects.get(user=u) for u in (ada, bob))
+    assert (ada_phone.token, ada_phone.valid_until, ada_phone.code_failures) == ("123456", later, 0)
+    assert (bob_phone.token, bob_phone.valid_until) == (None, when)
+    assert count_failure(user_id=ada.pk, token="123456", until=later) == 1
+    assert SmsDevice.objects.get(user=ada).code_failures == 1
+    assert count_failure(user_id=-1, token="1", until=later) == 0
+
+
+
+def test_models_come_back_from_rows_of_all_their_columns(two_phones):
+    ada, _, _ = two_phones
+    with_member = compiled_select(
+        lambda user_id: SmsDevice.objects.filter(user_id=user_id).values_list(
+            *columns(SmsDevice), *(f"user__{name}" for name in columns(User))
+        ),
+        user_id=int,
+    )
+    row = with_member.first(user_id=ada.pk)
+    width = len(columns(SmsDevice))
+    phone, user = model_from_row(SmsDevice, row[:width]), model_from_row(User, row[width:])
+    stored = SmsDevice.objects.select_related("user").get(user=ada)
+    for field in SmsDevice._meta.concrete_fields:
+        assert getattr(phone, field.attname) == getattr(stored, field.attname), field.name
+    assert (user.pk, user.email, user.password) == (ada.pk, ada.email, ada.password)
+    assert not phone._state.adding
+    phone.name = "Work phone"
+    phone.save(update_fields=["name"])
+    assert SmsDevice.objects.get(user=ada).name == "Work phone"
