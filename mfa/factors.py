@@ -15,8 +15,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
+from core.compiled import columns, compiled_select, model_from_row
 from core.errors import ApplicationError
-from core.queries import first_or_none, sql_column, sql_table
+from core.queries import sql_column, sql_table
 from mfa.authenticator import authenticator_set_up, authenticators_delete
 from mfa.codes import latest_text_sql
 from mfa.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, SmsDevice
@@ -97,12 +98,10 @@ def _alternatives_asked(user_id: int) -> dict:
     }
 
 
-def _alternatives(row) -> Alternatives:
-    return Alternatives(
-        passkey=bool(row["has_passkey"]),
-        authenticator=bool(row["has_authenticator"]),
-        recovery_codes=bool(row["has_recovery_codes"]),
-    )
+def _alternatives(answers) -> Alternatives:
+    """Alternatives from _alternatives_sql's answers, in its order."""
+    passkey, authenticator, recovery_codes = answers
+    return Alternatives(bool(passkey), bool(authenticator), bool(recovery_codes))
 
 
 def signin_alternatives(user) -> Alternatives:
@@ -111,20 +110,76 @@ def signin_alternatives(user) -> Alternatives:
     questions = _alternatives_sql()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(questions.values())}", [user.pk] * len(questions))
-        row = dict(zip(questions, cursor.fetchone(), strict=True))
-    return _alternatives(row)
+        return _alternatives(cursor.fetchone())
+
+
+def _phone_read(phones, user_id: int, *, alternatives: bool, text: bool, member: bool, lock: bool):
+    """The query of member `user_id`'s phone among `phones`, with all its columns, then, as
+    asked: the member's other factors, how the latest text went, the member's columns
+    (`member`, who must be active), and the phone's row lock."""
+    phones = phones.filter(user_id=user_id)
+    extra = {}
+    if alternatives:
+        extra |= _alternatives_asked(user_id)
+    if text:
+        extra |= {
+            name: RawSQL(sql, [])  # noqa: S611 (the text is latest_text_sql's)
+            for name, sql in latest_text_sql().items()
+        }
+    names = [*columns(SmsDevice)]
+    if member:
+        phones = phones.filter(user__is_active=True)
+        names += [f"user__{name}" for name in columns(User)]
+    if lock:
+        phones = phones.select_for_update(of=("self",))  # the phone's row, not the member's
+    return phones.annotate(**extra).values_list(*names, *extra)[:1]
+
+
+# The sign-in's reads of the phone, built by the ORM once (core.compiled): each is the
+# first query of its step, and building it took the ORM ten times longer than the
+# database took to answer (issue 12's profile).
+_signin_phone = compiled_select(
+    lambda user_id: _phone_read(
+        SmsDevice.objects.on_file(), user_id,
+        alternatives=True, text=False, member=False, lock=False,
+    ),
+    user_id=int,
+)
+_pending_phone = {
+    (page, lock): compiled_select(
+        lambda user_id, page=page, lock=lock: _phone_read(
+            SmsDevice.objects.reachable(), user_id,
+            alternatives=page, text=page, member=True, lock=lock,
+        ),
+        user_id=int,
+    )
+    for page in (True, False)
+    for lock in (True, False)
+}
+
+
+def _phone_of(row, user=None) -> tuple[SmsDevice, tuple]:
+    """The phone of a _phone_read row, its member (`user`, or the row's), and the row's
+    extra values."""
+    width = len(columns(SmsDevice))
+    phone = model_from_row(SmsDevice, row[:width])
+    if user is None:
+        end = width + len(columns(User))
+        user, extra = model_from_row(User, row[width:end]), row[end:]
+    else:
+        extra = row[width:]
+    phone.user = user  # no join to read it again
+    return phone, extra
 
 
 def signin_phone(user) -> tuple[SmsDevice | None, Alternatives]:
     """`user`'s phone on file, its `user` being `user`, and their alternatives to it: one
     query where they have a phone, as nearly everybody at the SMS step has."""
-    phone = first_or_none(
-        SmsDevice.objects.on_file().filter(user=user).annotate(**_alternatives_asked(user.pk))
-    )
-    if phone is None:
+    row = _signin_phone.first(user_id=user.pk)
+    if row is None:
         return None, signin_alternatives(user)
-    phone.user = user  # the caller's: no join to read it again
-    return phone, _alternatives(vars(phone))
+    phone, answers = _phone_of(row, user)
+    return phone, _alternatives(answers)
 
 
 def pending_phone(user_id: int, *, page: bool, lock: bool = False) -> SmsDevice | None:
@@ -136,20 +191,13 @@ def pending_phone(user_id: int, *, page: bool, lock: bool = False) -> SmsDevice 
     latest text went (mfa.codes.code_delivery_failure). `lock`: under the phone's row lock,
     for the caller's transaction (mfa.codes.code_verify(locked=True)).
     """
-    phones = SmsDevice.objects.reachable().filter(user_id=user_id, user__is_active=True)
+    row = _pending_phone[page, lock].first(user_id=user_id)
+    if row is None:
+        return None
+    phone, extra = _phone_of(row)
     if page:
-        phones = phones.annotate(
-            **_alternatives_asked(user_id),
-            **{
-                name: RawSQL(sql, [])  # noqa: S611 (the text is latest_text_sql's)
-                for name, sql in latest_text_sql().items()
-            },
-        )
-    if lock:
-        phones = phones.select_for_update(of=("self",))  # the phone's row, not the member's
-    phone = first_or_none(phones.select_related("user"))
-    if phone is not None and page:
-        phone.alternatives = _alternatives(vars(phone))
+        phone.alternatives = _alternatives(extra[:3])
+        phone.latest_text_status, phone.latest_text_error = extra[3:]
     return phone
 
 

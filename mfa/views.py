@@ -226,8 +226,9 @@ def verify(request):
             "resend_in": seconds_until_resend(device),
             "undelivered": code_delivery_failure(device),
             "has_recovery_codes": alternatives is not None and alternatives.recovery_codes,
-            # "Can't use this phone?": whom to ask, shown only once the password was accepted.
-            "admins": admins_to_ask(user),
+            # "Can't use this phone?": whom to ask, shown only once the password was accepted,
+            # and not while enrolling (no phone to remove yet).
+            "admins": admins_to_ask(user) if device.confirmed else (),
         },
     )
 

@@ -20,6 +20,7 @@ from accounts.events import security_event_record
 from accounts.languages import recipient_language
 from accounts.models import SecurityEvent, User
 from accounts.services import user_sessions_end
+from core.compiled import compiled_select
 from core.errors import ApplicationError
 from core.http import client_of
 from mfa.factors import second_factors_remove
@@ -295,24 +296,32 @@ def organization_admins(organization: Organization) -> QuerySet[Membership]:
     )
 
 
-def admins_to_ask(user: User) -> QuerySet:
+_ADMIN_FIELDS = ("organization_id", "organization__name", "user__full_name", "user__email")
+
+# Built by the ORM once (core.compiled): the code page asks on every sign-in.
+_admins_to_ask = compiled_select(
+    lambda user_id: Membership.objects.filter(
+        role=Membership.Role.ADMIN,
+        organization__in=Membership.objects.filter(user_id=user_id).values("organization"),
+    )
+    .exclude(user_id=user_id)
+    .order_by("organization__name", "organization_id", "user__full_name", "user__email")
+    .values_list(*_ADMIN_FIELDS),
+    user_id=int,
+)
+
+
+def admins_to_ask(user: User) -> list[dict]:
     """The admins of `user`'s organizations, other than themself: whom to ask for a phone
     reset ("Can't use this phone?"), as rows of the organization's id and name and the
-    admin's name and email. One query.
+    admin's name and email (named as values() names them). One query.
 
     Rows rather than memberships with their users and organizations: the code page shows
     these four values, and making the three models of each row was most of that page's
     cost (issue 12's profile).
     """
-    return (
-        Membership.objects.filter(
-            role=Membership.Role.ADMIN,
-            organization__in=Membership.objects.filter(user=user).values("organization"),
-        )
-        .exclude(user=user)
-        .order_by("organization__name", "organization_id", "user__full_name", "user__email")
-        .values("organization_id", "organization__name", "user__full_name", "user__email")
-    )
+    rows = _admins_to_ask.all(user_id=user.pk)
+    return [dict(zip(_ADMIN_FIELDS, row, strict=True)) for row in rows]
 
 
 def activity_events(organization: Organization) -> QuerySet[SecurityEvent]:
