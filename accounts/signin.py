@@ -26,8 +26,8 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
+from core.compiled import columns, compiled_select, model_from_row
 from core.http import client_of
-from core.queries import first_or_none
 
 PENDING_KEY = "signin_pending"
 METHOD_KEY = "signin_method"
@@ -81,6 +81,13 @@ def signin_pending_user_id(request: HttpRequest) -> int | None:
     return data["user_id"] if data else None
 
 
+# Every step after the password reads the member (core.compiled: built by the ORM once).
+_active_member = compiled_select(
+    lambda user_id: User.objects.filter(pk=user_id, is_active=True).values_list(*columns(User)),
+    user_id=int,
+)
+
+
 def signin_pending(
     request: HttpRequest, *, user: User | None = None
 ) -> tuple[User, PendingSignin] | None:
@@ -95,7 +102,8 @@ def signin_pending(
     pending = PendingSignin(**data)
     started = datetime.fromisoformat(pending.started_at)
     if user is None or user.pk != pending.user_id:
-        user = first_or_none(User.objects.filter(pk=pending.user_id, is_active=True))
+        row = _active_member.first(user_id=pending.user_id)
+        user = None if row is None else model_from_row(User, row)
     if (
         user is None
         or not user.is_active

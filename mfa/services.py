@@ -7,6 +7,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent
+from core.compiled import columns, compiled_select, model_from_row
 from core.queries import first_or_none
 from mfa.codes import PHONE_REMOVED, CodeError, PhoneOnFile, code_deliver, code_prepare
 from mfa.models import SmsDevice
@@ -27,10 +28,19 @@ def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | Non
 def member_device(user) -> SmsDevice | None:
     """`user`'s SMS device in whatever state (a phone on file, a number waiting for its
     code, or neither yet), its `user` being `user`; None if they have none."""
-    device = first_or_none(SmsDevice.objects.filter(user=user))
-    if device is not None:
-        device.user = user  # no join to read them again
+    row = _member_device.first(user_id=user.pk)
+    if row is None:
+        return None
+    device = model_from_row(SmsDevice, row)
+    device.user = user  # no join to read them again
     return device
+
+
+# The phone step reads it on each request (core.compiled: built by the ORM once).
+_member_device = compiled_select(
+    lambda user_id: SmsDevice.objects.filter(user_id=user_id).values_list(*columns(SmsDevice)),
+    user_id=int,
+)
 
 
 def first_phone_code_request(
