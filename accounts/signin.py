@@ -25,9 +25,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.events import security_event_record
-from accounts.models import SecurityEvent, User
+from accounts.models import SecurityEvent, User, user_by_pk
 from core.http import client_of
-from core.queries import first_or_none
 
 PENDING_KEY = "signin_pending"
 METHOD_KEY = "signin_method"
@@ -95,7 +94,8 @@ def signin_pending(
     pending = PendingSignin(**data)
     started = datetime.fromisoformat(pending.started_at)
     if user is None or user.pk != pending.user_id:
-        user = first_or_none(User.objects.filter(pk=pending.user_id, is_active=True))
+        # An inactive member is read too, and refused just below.
+        user = user_by_pk(pending.user_id)
     if (
         user is None
         or not user.is_active
