@@ -1,9 +1,8 @@
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.models import User, normalize_email
+from accounts.models import User, normalize_email, user_by_pk
 from accounts.password_lock import password_failure_record, password_locked, password_success_record
 from core.http import client_of
-from core.queries import first_or_none
 
 
 class EmailBackend(ModelBackend):
@@ -32,7 +31,7 @@ class EmailBackend(ModelBackend):
         # factors) or enterprise login started stays signed in while the password is locked,
         # as Django's own check of each request would otherwise sign it out at once. An
         # inactive account is still nobody's.
-        user = first_or_none(User._default_manager.filter(pk=user_id))
+        user = user_by_pk(user_id)
         return user if user is not None and super().user_can_authenticate(user) else None
 
     async def aget_user(self, user_id):

@@ -13,12 +13,15 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.query import MAX_GET_RESULTS
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 # domain_to_ascii is also read from here by organizations' migration 0003.
 from accounts.domains import domain_to_ascii
+from core.compiled import columns, compiled_select, model_from_row
+from core.queries import first_or_none
 from organizations.models import Membership
 
 
@@ -46,7 +49,18 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        return self.get(email=normalize_email(email))
+        """self.get(email=...), as ModelBackend asks at each password check, with the query
+        compiled (user_by_pk's comment) and get()'s exceptions."""
+        email = normalize_email(email)
+        if self.model is not User or self._db is not None:
+            # A migration's historical model, or another database: the ORM's own query.
+            return self.get(email=email)
+        rows = _user_by_email.all(email=email)
+        if len(rows) == 1:
+            return model_from_row(User, rows[0])
+        if not rows:
+            raise User.DoesNotExist("User matching query does not exist.")
+        return self.get(email=email)  # raises MultipleObjectsReturned, worded by the ORM
 
     def create_user(self, email, password=None, **fields):
         user = self.model(email=normalize_email(email), **fields)
@@ -144,6 +158,30 @@ class User(AbstractBaseUser, PermissionsMixin):
             algorithm="sha256",
         ).hexdigest()
 
+
+
+# The member by id (each signed-in request, accounts.backends.get_user; each step of a
+# sign-in under way, accounts.signin.signin_pending) and by email (each password check), built
+# once per connection (core.compiled): the ORM took ten times longer to build these queries
+# than the database took to answer them.
+def _users(**lookup):
+    return User._default_manager.filter(**lookup).values_list(*columns(User))
+
+
+_user_by_pk = compiled_select(lambda pk: _users(pk=pk)[:1], pk=int)
+# get()'s query: no ordering, at most MAX_GET_RESULTS rows.
+_user_by_email = compiled_select(
+    lambda email: _users(email=email).order_by()[:MAX_GET_RESULTS], email=str
+)
+
+
+def user_by_pk(pk) -> User | None:
+    """first_or_none(User._default_manager.filter(pk=pk)), active or not."""
+    if type(pk) is not int:
+        # A value the ORM converts (or refuses) first; a compiled query takes it as it is.
+        return first_or_none(User._default_manager.filter(pk=pk))
+    row = _user_by_pk.first(pk=pk)
+    return model_from_row(User, row) if row else None
 
 class InvitationQuerySet(models.QuerySet):
     """What "pending" means, in one place: neither accepted nor revoked, and not expired.

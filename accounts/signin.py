@@ -25,8 +25,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.events import security_event_record
-from accounts.models import SecurityEvent, User
-from core.compiled import columns, compiled_select, model_from_row
+from accounts.models import SecurityEvent, User, user_by_pk
 from core.http import client_of
 
 PENDING_KEY = "signin_pending"
@@ -81,13 +80,6 @@ def signin_pending_user_id(request: HttpRequest) -> int | None:
     return data["user_id"] if data else None
 
 
-# Every step after the password reads the member (core.compiled: built by the ORM once).
-_active_member = compiled_select(
-    lambda user_id: User.objects.filter(pk=user_id, is_active=True).values_list(*columns(User)),
-    user_id=int,
-)
-
-
 def signin_pending(
     request: HttpRequest, *, user: User | None = None
 ) -> tuple[User, PendingSignin] | None:
@@ -102,8 +94,8 @@ def signin_pending(
     pending = PendingSignin(**data)
     started = datetime.fromisoformat(pending.started_at)
     if user is None or user.pk != pending.user_id:
-        row = _active_member.first(user_id=pending.user_id)
-        user = None if row is None else model_from_row(User, row)
+        # An inactive member is read too, and refused just below.
+        user = user_by_pk(pending.user_id)
     if (
         user is None
         or not user.is_active
