@@ -10,6 +10,7 @@ lock after 100 wrong passwords in a row does not, and lives in accounts.password
 
 import operator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import reduce
 
 from axes.attempts import get_cool_off_threshold
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.events import security_event_record
 from accounts.forms import SignInForm
 from accounts.models import SecurityEvent, User, normalize_email
+from core.compiled import IPAddress, compiled_select
 from core.http import client_of
 from core.limits import duration_words, limit
 from core.queries import sql_column, sql_datetime, sql_table
@@ -94,6 +96,21 @@ def username_from_request(request, credentials):
     return normalize_email(credentials.get("username") or credentials.get("email") or "")
 
 
+def _attempts_to_delete_query(username, ip, expired_before):
+    # Axes' filter of the member's attempts (filter_user_attempts, for AXES_LOCKOUT_PARAMETERS
+    # [["username", "ip_address"]]), or the expired ones: what user_logged_in deletes.
+    members = AccessAttempt.objects.filter(username=username, ip_address=ip)
+    return AccessAttempt.objects.filter(
+        Q(pk__in=members.values("pk")) | Q(attempt_time__lte=expired_before)
+    ).values_list("pk")[:1]
+
+
+# Asked at the end of every sign-in that followed a failure (core.compiled: built once).
+_attempts_to_delete = compiled_select(
+    _attempts_to_delete_query, username=str, ip=IPAddress, expired_before=datetime
+)
+
+
 class LockoutHandler(AxesDatabaseHandler):
     """Axes' database handler, locking on either limit.
 
@@ -134,13 +151,22 @@ class LockoutHandler(AxesDatabaseHandler):
             # which is when they pile up. So no query at all on a sign-in without failures,
             # nearly every one.
             return
-        members = self.filter_user_attempts(request, get_credentials(user.get_username()))
-        to_delete = reduce(
-            operator.or_,
-            (Q(pk__in=attempts.values("pk")) for attempts in members),
-            Q(attempt_time__lte=get_cool_off_threshold(request)),
-        )
-        nothing_to_delete = not AccessAttempt.objects.filter(to_delete).exists()
+        credentials = get_credentials(user.get_username())
+        expired_before = get_cool_off_threshold(request)
+        if request.axes_ip_address:
+            nothing_to_delete = not _attempts_to_delete.first(
+                username=username_from_request(request, credentials),
+                ip=request.axes_ip_address,
+                expired_before=expired_before,
+            )
+        else:  # no address: axes' filter asks for IS NULL, which a compiled query can't
+            members = self.filter_user_attempts(request, credentials)
+            to_delete = reduce(
+                operator.or_,
+                (Q(pk__in=attempts.values("pk")) for attempts in members),
+                Q(attempt_time__lte=expired_before),
+            )
+            nothing_to_delete = not AccessAttempt.objects.filter(to_delete).exists()
         if settings.AXES_DISABLE_ACCESS_LOG and nothing_to_delete:
             return
         super().user_logged_in(sender, request, user, **kwargs)

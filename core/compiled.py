@@ -26,21 +26,29 @@ from functools import cache
 from itertools import count
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import GenericIPAddressField, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.db.transaction import TransactionManagementError, mark_for_rollback_on_error
 
 _serial = count(1)
 
 
+class IPAddress(str):
+    """The kind of a value that goes where a GenericIPAddressField's does."""
+
+
 def _marker(kind: type, n: int):
+    if kind is IPAddress:
+        return f"2001:db8::{n:x}"  # the documentation prefix, written as the field writes it
     if kind is int:
         return -7_340_000_000_000 - n  # no primary key or count is negative
     if kind is str:
         return f"\x00compiled-marker-{n}\x00"
     if kind is datetime:
         return datetime(2999, 12, 31, 23, 59, 58, n % 1_000_000, tzinfo=UTC)
-    raise TypeError(f"a compiled query's values are int, str or datetime, not {kind!r}")
+    raise TypeError(
+        f"a compiled query's values are int, str, datetime or IPAddress, not {kind!r}"
+    )
 
 
 class _Compiled:
@@ -88,13 +96,16 @@ class _CompiledQuery:
         sql, params = compiler.as_sql()
         found = {}  # a marker's form among the parameters -> (name, how to adapt the value)
         for name, marker in markers.items():
-            found[marker] = (name, None)
-            if isinstance(marker, datetime):
-                adapt = _adapt_datetime
+            adapt = _ADAPT.get(self.kinds[name])
+            found[marker] = (name, adapt)
+            if adapt:
                 found[adapt(connection, marker)] = (name, adapt)
         slots, seen = [], set()
         for param in params:
-            hit = found.get(param) if isinstance(param, int | str | datetime) else None
+            try:
+                hit = found.get(param)
+            except TypeError:  # unhashable: a constant of the query
+                hit = None
             if hit is None:
                 slots.append((None, param))
             else:
@@ -116,6 +127,14 @@ class _CompiledQuery:
 
 def _adapt_datetime(connection, value):
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def _adapt_ip(connection, value):
+    return connection.ops.adapt_ipaddressfield_value(_IP_FIELD.get_prep_value(value))
+
+
+_IP_FIELD = GenericIPAddressField()  # its get_prep_value writes IPv6 addresses alike
+_ADAPT = {datetime: _adapt_datetime, IPAddress: _adapt_ip}  # as the ORM passes such values
 
 
 class CompiledSelect(_CompiledQuery):

@@ -194,3 +194,29 @@ def test_lockouts_are_recorded_for_the_members_activity(make_member, sign_in, se
     # The axes lockout (same IP) and the per-email limit (other IPs) both leave events.
     assert locked.filter(ip_address="127.0.0.1").exists()
     assert locked.exclude(ip_address="127.0.0.1").exists()
+
+
+def test_a_sign_in_resets_the_members_failures_from_its_address_and_the_expired_ones(
+    make_member, make_user, sign_in
+):
+    # AXES_RESET_ON_SUCCESS, asked for in one query first (accounts.lockout.user_logged_in).
+    make_member()
+    make_user("bob@example.com")
+    sign_in(password="wrong password")
+    sign_in(password="wrong password")
+    Client(REMOTE_ADDR="10.9.9.9").post("/signin/", {"email": "ada@example.com", "password": "x"})
+    Client().post("/signin/", {"email": "bob@example.com", "password": "wrong password"})
+    assert AccessAttempt.objects.count() == 3
+    assert sign_in()["Location"] == "/"
+    # Ada's failures from this address are gone; hers from elsewhere and Bob's stay.
+    assert sorted(AccessAttempt.objects.values_list("username", "ip_address")) == [
+        ("ada@example.com", "10.9.9.9"), ("bob@example.com", "127.0.0.1"),
+    ]
+    # Expired failures go with the next sign-in, whoever's they are.
+    AccessAttempt.objects.filter(username="bob@example.com").update(
+        attempt_time=F("attempt_time") - datetime.timedelta(days=1)
+    )
+    other_browser = Client(REMOTE_ADDR="10.1.1.1")
+    response = other_browser.post("/signin/", {"email": "ada@example.com", "password": PASSWORD})
+    assert response["Location"] == "/"
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["ada@example.com"]

@@ -197,3 +197,24 @@ def test_models_come_back_from_rows_of_all_their_columns(two_phones):
     phone.name = "Work phone"
     phone.save(update_fields=["name"])
     assert SmsDevice.objects.get(user=ada).name == "Work phone"
+
+
+def test_ip_addresses_go_in_as_the_orm_passes_them(make_user):
+    from axes.models import AccessAttempt
+
+    from core.compiled import IPAddress
+
+    for ip in ("10.0.0.7", "2001:db8:0:0:0:0:0:5"):
+        AccessAttempt.objects.create(
+            username="ada@example.com", ip_address=ip, user_agent="x", failures_since_start=1
+        )
+    by_ip = compiled_select(
+        lambda ip: AccessAttempt.objects.filter(ip_address=ip).values_list("ip_address"),
+        ip=IPAddress,
+    )
+    assert by_ip.all(ip="10.0.0.7") == [("10.0.0.7",)]
+    # Written out longer than it is stored: the ORM's own normalization finds it.
+    assert by_ip.all(ip="2001:0db8::0005") == list(
+        AccessAttempt.objects.filter(ip_address="2001:0db8::0005").values_list("ip_address")
+    ) == [("2001:db8::5",)]
+    assert by_ip.all(ip="10.0.0.8") == []
