@@ -37,5 +37,6 @@ def security_event_record(
 # SecurityEvent.objects.create(), compiled (core.compiled): every sign-in writes one, and the
 # ORM spent several times longer building the INSERT than the database took to run it.
 # Without save()'s signals, which nobody receives for this model (no pre_save or post_save
-# receiver, ours or a library's).
+# receiver, ours or a library's); SecurityEvent.save()'s own rule (append-only) holds, as a
+# compiled insert writes only a new instance.
 _event_insert = compiled_insert(SecurityEvent)

@@ -30,7 +30,7 @@ from core.limits import again_words, limit
 from core.queries import first_or_none, sql_column, sql_table
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
-from mfa.models import SmsDevice, SmsMessage, resend_cooldown_since
+from mfa.models import SmsDevice, SmsMessage, resend_cooldown_since, stored_number
 from mfa.sending import sms_deliver, sms_reserve
 from mfa.sms import SmsDeliveryError
 
@@ -117,11 +117,6 @@ def _code_make_query(*, first_phone: bool):
 _code_make = {first: _code_make_query(first_phone=first) for first in (False, True)}
 
 
-def _number_stored(number: PhoneNumber) -> str:
-    """`number` as the device's number columns hold it (what the ORM compares them with)."""
-    return SmsDevice._meta.get_field("pending_number").get_prep_value(number)
-
-
 @dataclass(frozen=True)
 class PreparedCode:
     """A code made and its text reserved (code_prepare), for code_deliver to send."""
@@ -174,7 +169,7 @@ def code_prepare(
         since=resend_cooldown_since(now),
         until=now + settings.MFA_CODE_VALID_FOR,
         key=key,
-        number=_number_stored(to),
+        number=stored_number(to),
     )
     if not made:
         device = SmsDevice.objects.filter(pk=device.pk).first()

@@ -41,6 +41,13 @@ def resend_cooldown_since(now: datetime) -> datetime:
     return now - settings.MFA_RESEND_COOLDOWN
 
 
+def stored_number(number) -> str:
+    """A phone number (PhoneNumber or text) as the device's number columns hold it, and as
+    the ORM compares them with it: for the compiled statements, which take values as the
+    database does."""
+    return SmsDevice._meta.get_field("number").get_prep_value(number)
+
+
 class SmsDeviceQuerySet(models.QuerySet):
     """The three things "the member's phone" can mean, each in one place."""
 
