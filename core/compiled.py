@@ -233,7 +233,8 @@ class CompiledInsert:
 
     def __init__(self, model, *, using, unique_fields, update_fields):
         meta = model._meta
-        if meta.parents or meta.auto_field is None:
+        if meta.parents or meta.auto_field is None or meta.order_with_respect_to:
+            # save() writes more than one table's row for these, or a key or order it reads.
             raise TypeError("a compiled insert writes one table whose primary key is automatic")
         self.model, self.using = model, using
         # What save() writes of a new instance (Model._save_table): every column but the
@@ -313,7 +314,8 @@ class CompiledInsert:
 
     def __call__(self, obj):
         """Write `obj`, a new instance, as obj.save() would, and give it its primary key;
-        without save()'s signals (use it only for a model that nobody listens to)."""
+        without save()'s signals nor any save() of the model's own: only for a model that
+        nobody listens to, and whose save() adds no rule for a new instance."""
         if not obj._state.adding or obj.pk is not None:
             raise ValueError("a compiled insert writes a new instance")
         obj.pk = self._execute([obj], returning=True)
