@@ -217,3 +217,152 @@ def compiled_select(build, *, using: str = DEFAULT_DB_ALIAS, **kinds: type) -> C
 def compiled_update(build, *, using: str = DEFAULT_DB_ALIAS, **kinds: type) -> CompiledUpdate:
     """`build(**values)` → (QuerySet, {field: new value}); `kinds`: each value's type."""
     return CompiledUpdate(build, kinds, using)
+
+
+# --- Inserts ---------------------------------------------------------------------------------
+
+from types import SimpleNamespace  # noqa: E402 (this part's own, kept with it)
+
+from django.db.models import Expression  # noqa: E402
+from django.db.models.constants import OnConflict  # noqa: E402
+from django.db.models.sql.subqueries import InsertQuery  # noqa: E402
+
+
+class _InsertSlot(Expression):
+    """Stands in the ORM's INSERT for one row's value of one field, so that compiling finds
+    where that value goes: a field passes an expression through as it is (get_db_prep_save),
+    and this one compiles to a single parameter, itself."""
+
+    contains_column_references = contains_aggregate = contains_over_clause = False
+
+    def __init__(self, row, field):
+        super().__init__()
+        self.row, self.target = row, field
+
+    def resolve_expression(self, *args, **kwargs):
+        return self
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+class CompiledInsert:
+    """model.save()'s INSERT of a new instance (or bulk_create's, of several), compiled
+    (compiled_insert's doc)."""
+
+    def __init__(self, model, *, using, unique_fields, update_fields):
+        meta = model._meta
+        if meta.parents or meta.auto_field is None or meta.order_with_respect_to:
+            # save() writes more than one table's row for these, or a key or order it reads.
+            raise TypeError("a compiled insert writes one table whose primary key is automatic")
+        self.model, self.using = model, using
+        # What save() writes of a new instance (Model._save_table): every column but the
+        # automatic key and generated ones.
+        self.fields = [
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        ]
+        if any(f.has_db_default() for f in self.fields):
+            raise TypeError("a compiled insert writes no field with a database default")
+        self.unique_fields = [meta.get_field(name) for name in unique_fields]
+        self.update_fields = [meta.get_field(name) for name in update_fields]
+        self.key = f"compiled-{next(_serial)}"
+
+    def _compiled(self, connection, rows: int, returning: bool):
+        cache = connection.__dict__.setdefault("compiled_queries", {})
+        key = (self.key, rows, returning)
+        compiled = cache.get(key)
+        if compiled is None:
+            compiled = cache[key] = self._compile(connection, rows, returning)
+        return compiled
+
+    def _compile(self, connection, rows: int, returning: bool):
+        on_conflict = OnConflict.UPDATE if self.update_fields else None
+        query = InsertQuery(
+            self.model, on_conflict=on_conflict,
+            update_fields=self.update_fields, unique_fields=self.unique_fields,
+        )
+        # Rows of markers only (raw: the compiler reads them as they are, no pre_save()).
+        probes = [
+            SimpleNamespace(**{f.attname: _InsertSlot(row, f) for f in self.fields})
+            for row in range(rows)
+        ]
+        query.insert_values(self.fields, probes, raw=True)
+        compiler = query.get_compiler(self.using)
+        returning_fields = [self.model._meta.pk] if returning else None
+        compiler.returning_fields = returning_fields
+        can_return = connection.features.can_return_columns_from_insert
+        ((sql, params),) = compiler.as_sql()
+        slots = [(p.row, p.target) if isinstance(p, _InsertSlot) else (None, p) for p in params]
+        found = sum(row is not None for row, _ in slots)
+        if found != rows * len(self.fields):
+            raise TypeError(f"{self.model.__name__}'s INSERT does not take each value once")
+        converters = []
+        if returning:
+            pk = self.model._meta.pk
+            column = pk.get_col(self.model._meta.db_table)
+            converters = list(compiler.get_converters([column]).values())
+        return sql, slots, can_return and returning, compiler.returning_params, converters
+
+    def _execute(self, objs, returning):
+        connection = connections[self.using]
+        sql, slots, fetch, returning_params, converters = self._compiled(
+            connection, len(objs), returning
+        )
+        # Each field's value as save() makes it: pre_save() (auto_now_add), then the field's
+        # own preparation for the database.
+        prepared = [
+            {field: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+             for field in self.fields}
+            for obj in objs
+        ]
+        params = [payload if row is None else prepared[row][payload] for row, payload in slots]
+        with mark_for_rollback_on_error(self.using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if not returning:
+                return None
+            if fetch:
+                (value,) = connection.ops.fetch_returned_rows(cursor, returning_params)[0]
+            else:
+                value = connection.ops.last_insert_id(
+                    cursor, self.model._meta.db_table, self.model._meta.pk.column
+                )
+        for convs, expression in converters:
+            for converter in convs:
+                value = converter(value, expression, connection)
+        return value
+
+    def __call__(self, obj):
+        """Write `obj`, a new instance, as obj.save() would, and give it its primary key;
+        without save()'s signals nor any save() of the model's own: only for a model that
+        nobody listens to, and whose save() adds no rule for a new instance."""
+        if not obj._state.adding or obj.pk is not None:
+            raise ValueError("a compiled insert writes a new instance")
+        obj.pk = self._execute([obj], returning=True)
+        obj._state.adding, obj._state.db = False, self.using
+        return obj
+
+    def many(self, objs) -> None:
+        """Write new instances in one INSERT (with its ON CONFLICT), as bulk_create() would,
+        without reading their keys back."""
+        if objs:
+            self._execute(list(objs), returning=False)
+
+
+def compiled_insert(
+    model, *, using: str = DEFAULT_DB_ALIAS, unique_fields=(), update_fields=()
+) -> CompiledInsert:
+    """The INSERT of a new `model` instance, as save() writes it (its defaults, as
+    Model.__init__ set them, each field's pre_save(): auto_now_add), built by the ORM once
+    per connection (and per number of rows, for many()). With `unique_fields` and
+    `update_fields`, an upsert as bulk_create(update_conflicts=True, ...) makes it.
+
+        record = compiled_insert(SecurityEvent)
+        record(SecurityEvent(kind=..., actor=user))  # the event, with its pk
+
+    Where each value goes is found as compiled_select's are, by markers: the probe row
+    holds one in each field, and the SQL's parameters say where they went. No signals are
+    sent (pre_save, post_save): only for models without receivers.
+    """
+    return CompiledInsert(
+        model, using=using, unique_fields=unique_fields, update_fields=update_fields
+    )

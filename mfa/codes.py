@@ -8,6 +8,7 @@ from the database.
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -23,12 +24,13 @@ from phonenumber_field.phonenumber import PhoneNumber
 from accounts.events import security_event_record
 from accounts.languages import recipient_language
 from accounts.models import SecurityEvent
+from core.compiled import compiled_update
 from core.errors import ApplicationError
 from core.limits import again_words, limit
 from core.queries import first_or_none, sql_column, sql_table
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
-from mfa.models import SmsDevice, SmsMessage
+from mfa.models import SmsDevice, SmsMessage, resend_cooldown_since, stored_number
 from mfa.sending import sms_deliver, sms_reserve
 from mfa.sms import SmsDeliveryError
 
@@ -75,6 +77,46 @@ def seconds_until_resend(device: SmsDevice) -> int:
     return max(1, int((info["next_generation_at"] - timezone.now()).total_seconds()) + 1)
 
 
+def _code_make_query(*, first_phone: bool):
+    """code_prepare's UPDATE of the device: a fresh code for the attempt whose keyed hash is
+    `key`, sent to `number` (as stored), only once the cooldown is over (`since`:
+    resend_cooldown_since) and, for a `first_phone`, only while no phone is on file."""
+
+    def build(pk, token, now, since, until, key, number):
+        devices = SmsDevice.objects.filter(pk=pk)
+        if first_phone:
+            devices = devices.filter(confirmed=False)
+        return devices.resend_allowed(since=since), {
+            "token": token,
+            "valid_until": until,
+            "code_failures": 0,
+            # A code for another attempt: its back-off starts from nothing, and the wrong
+            # codes of the attempt before do not slow this one (the member's count goes on).
+            # A plain SQL equality, which may take longer the more leading characters match:
+            # safe, since both sides are keyed hashes (attempt_key), never the attempt
+            # itself, so timing could tell at most a prefix of an HMAC that nobody can
+            # choose or use; and it decides only whether a back-off carries on. The code is
+            # compared in constant time (SmsDevice.code_check). Comparing in Python instead
+            # would need a read first.
+            "attempt_failures": Case(
+                When(attempt_key=key, then=F("attempt_failures")), default=Value(0)
+            ),
+            "attempt_key": key,
+            # Where this code went: a number waiting to be verified, or the one on file.
+            "pending_number": Case(When(number=number, then=Value("")), default=Value(number)),
+            "last_generated_timestamp": now,
+        }
+
+    return compiled_update(
+        build, pk=int, token=str, now=datetime, since=datetime, until=datetime, key=str,
+        number=str,
+    )
+
+
+# first_phone -> its UPDATE.
+_code_make = {first: _code_make_query(first_phone=first) for first in (False, True)}
+
+
 @dataclass(frozen=True)
 class PreparedCode:
     """A code made and its text reserved (code_prepare), for code_deliver to send."""
@@ -118,31 +160,16 @@ def code_prepare(
     key = attempt_key(attempt)
     # One UPDATE, made only once the cooldown is over, in place of a read under the row lock
     # and a save: the database checks the condition on the row as it locks it, so of two
-    # racing sends exactly one goes, and the device is not read a second time.
-    devices = SmsDevice.objects.filter(pk=device.pk)
-    if first_phone:
-        devices = devices.filter(confirmed=False)
-    made = devices.resend_allowed(now).update(
+    # racing sends exactly one goes, and the device is not read a second time. Compiled
+    # (_code_make): the ORM took ten times longer building it than the database running it.
+    made = _code_make[first_phone](
+        pk=device.pk,
         token=code_digest(attempt, code),
-        valid_until=now + settings.MFA_CODE_VALID_FOR,
-        code_failures=0,
-        # A code for another attempt: its back-off starts from nothing, and the wrong
-        # codes of the attempt before do not slow this one (the member's count goes on).
-        # A plain SQL equality, which may take longer the more leading characters match:
-        # safe, since both sides are keyed hashes (attempt_key), never the attempt itself, so
-        # timing could tell at most a prefix of an HMAC that nobody can choose or use; and it
-        # decides only whether a back-off carries on. The code is compared in constant time
-        # (SmsDevice.code_check). Comparing in Python instead would need a read first.
-        attempt_failures=Case(
-            When(attempt_key=key, then=F("attempt_failures")), default=Value(0)
-        ),
-        attempt_key=key,
-        # Where this code went: a number waiting to be verified, or the one on file.
-        pending_number=Case(
-            When(number=to, then=Value("")),
-            default=Value(SmsDevice._meta.get_field("pending_number").get_prep_value(to)),
-        ),
-        last_generated_timestamp=now,
+        now=now,
+        since=resend_cooldown_since(now),
+        until=now + settings.MFA_CODE_VALID_FOR,
+        key=key,
+        number=stored_number(to),
     )
     if not made:
         device = SmsDevice.objects.filter(pk=device.pk).first()

@@ -25,6 +25,7 @@ from django_otp.models import (
 )
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.compiled import compiled_update
 from core.limits import limit
 
 
@@ -40,6 +41,13 @@ def resend_cooldown_since(now: datetime) -> datetime:
     return now - settings.MFA_RESEND_COOLDOWN
 
 
+def stored_number(number) -> str:
+    """A phone number (PhoneNumber or text) as the device's number columns hold it, and as
+    the ORM compares them with it: for the compiled statements, which take values as the
+    database does."""
+    return SmsDevice._meta.get_field("number").get_prep_value(number)
+
+
 class SmsDeviceQuerySet(models.QuerySet):
     """The three things "the member's phone" can mean, each in one place."""
 
@@ -52,13 +60,14 @@ class SmsDeviceQuerySet(models.QuerySet):
         one waiting for its first code."""
         return self.filter(models.Q(confirmed=True) | ~models.Q(pending_number=""))
 
-    def resend_allowed(self, now):
-        """Devices past the cooldown between two codes (resend_cooldown_since), as a
-        condition that the database checks on the row as it updates it
-        (mfa.codes.code_send)."""
+    def resend_allowed(self, *, since):
+        """Devices past the cooldown between two codes, `since` being
+        resend_cooldown_since(now), as a condition that the database checks on the row as
+        it updates it (mfa.codes.code_send). The moment rather than `now`: it is a value of
+        the compiled UPDATE (mfa.codes._code_make), which takes values as they are."""
         return self.filter(
             models.Q(last_generated_timestamp__isnull=True)
-            | models.Q(last_generated_timestamp__lt=resend_cooldown_since(now))
+            | models.Q(last_generated_timestamp__lt=since)
         )
 
     def changing(self):
@@ -137,10 +146,6 @@ class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice)
             models.UniqueConstraint(fields=["user"], name="one_sms_device_per_user"),
         ]
 
-    # What code_check changes, and so saves: only these columns, so that a save cannot
-    # write back a column that another request changed meanwhile.
-    THROTTLE_FIELDS = ("throttling_failure_count", "throttling_failure_timestamp")
-    CODE_FIELDS = ("token", "code_failures", "attempt_failures")
 
     def get_throttle_factor(self):
         return settings.MFA_THROTTLE_FACTOR
@@ -214,8 +219,7 @@ class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice)
             self.last_used_at = now
             self.throttle_reset(commit=False)
             self.cooldown_reset(commit=False)
-            self.save(update_fields=[*self.THROTTLE_FIELDS, *self.CODE_FIELDS, "last_used_at",
-                                     "valid_until", "last_generated_timestamp"])
+            _row_written(_code_used(pk=self.pk, now=now))
             return "ok", None
         self.throttling_failure_count += 1
         self.throttling_failure_timestamp = now
@@ -223,8 +227,61 @@ class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice)
         self.code_failures += 1
         if self.code_failures >= settings.MFA_CODE_MAX_FAILURES:
             self.token = None
-        self.save(update_fields=[*self.THROTTLE_FIELDS, *self.CODE_FIELDS])
+        counts = {
+            "pk": self.pk, "now": now, "count": self.throttling_failure_count,
+            "attempt_failures": self.attempt_failures, "code_failures": self.code_failures,
+        }
+        if self.token is None:
+            _row_written(_code_wrong_last(**counts))
+        else:
+            _row_written(_code_wrong(**counts, token=self.token))
         return "wrong", None
+
+
+# code_check's writes: only the columns it changes, so that it cannot write back a column
+# that another request changed meanwhile; each as the instance holds it after the check
+# (tests/mfa/test_code_attempts.py reads the row back). Compiled updates (core.compiled)
+# rather than save(update_fields=...), which spent several times longer building its
+# UPDATE than the database took to run it; nobody listens to SmsDevice's saves (no
+# pre_save or post_save receiver, ours or django-otp's), so none is missed.
+
+
+def _code_used_query(pk, now):
+    # The right code: used up, and the counts and the cooldown reset (code_check's
+    # throttle_reset() and cooldown_reset()).
+    return SmsDevice.objects.filter(pk=pk), {
+        "token": None, "code_failures": 0, "attempt_failures": 0,
+        "valid_until": now, "last_used_at": now,
+        "throttling_failure_count": 0, "throttling_failure_timestamp": None,
+        "last_generated_timestamp": None,
+    }
+
+
+def _code_wrong_query(*, last: bool):
+    def build(pk, now, count, attempt_failures, code_failures, token=None):
+        changes = {
+            "throttling_failure_count": count, "throttling_failure_timestamp": now,
+            "attempt_failures": attempt_failures, "code_failures": code_failures,
+            # The code's last wrong try (MFA_CODE_MAX_FAILURES) kills it: NULL, a constant
+            # of that UPDATE, as a compiled query takes no None.
+            "token": None if last else token,
+        }
+        return SmsDevice.objects.filter(pk=pk), changes
+
+    kinds = {"pk": int, "now": datetime, "count": int, "attempt_failures": int,
+             "code_failures": int}
+    return compiled_update(build, **kinds, **({} if last else {"token": str}))
+
+
+def _row_written(rowcount: int) -> None:
+    """As save(update_fields=...) does when the row is gone (deleted since it was read)."""
+    if not rowcount:
+        raise SmsDevice.NotUpdated("Save with update_fields did not affect any rows.")
+
+
+_code_used = compiled_update(_code_used_query, pk=int, now=datetime)
+_code_wrong = _code_wrong_query(last=False)
+_code_wrong_last = _code_wrong_query(last=True)
 
 
 def recovery_code_digest(code: str, *, secret: str | None = None) -> str:

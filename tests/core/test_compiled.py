@@ -218,3 +218,120 @@ def test_ip_addresses_go_in_as_the_orm_passes_them(make_user):
         AccessAttempt.objects.filter(ip_address="2001:0db8::0005").values_list("ip_address")
     ) == [("2001:db8::5",)]
     assert by_ip.all(ip="10.0.0.8") == []
+
+
+# compiled_insert: the row as Model.objects.create() (or bulk_create) would write it.
+
+from axes.models import AccessAttempt  # noqa: E402 (the inserts' tests, kept together)
+
+from accounts.models import SecurityEvent  # noqa: E402
+from core.compiled import compiled_insert  # noqa: E402
+from mfa.models import SmsLimitKey, SmsMessage  # noqa: E402
+
+
+def _row(model, pk, *, leave=("id",)):
+    stored = model.objects.get(pk=pk)
+    return {f.attname: getattr(stored, f.attname) for f in model._meta.concrete_fields
+            if f.attname not in leave}
+
+
+def test_an_insert_writes_the_row_that_create_writes(make_user):
+    ada = make_user("ada@example.com")
+    when = datetime(2026, 12, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    record, text = compiled_insert(SecurityEvent), compiled_insert(SmsMessage)
+    for fields in (
+        # Relations, an IPv6 address to clean, JSON, and a callable default (created_at).
+        {"kind": "code_failed", "actor": ada, "subject": ada, "ip_address": "2001:DB8::1",
+         "user_agent": "Firefox", "detail": {"method": "sms", "n": [1, 2]}},
+        # None where the columns take NULL, the defaults of the others.
+        {"kind": "signin_succeeded"},
+    ):
+        made = record(SecurityEvent(**fields))
+        created = SecurityEvent.objects.create(**fields)
+        assert made.pk and made.pk != created.pk and not made._state.adding
+        assert _row(SecurityEvent, made.pk, leave=("id", "created_at")) == _row(
+            SecurityEvent, created.pk, leave=("id", "created_at")
+        )
+        # The default made for the instance, at each call (not once, when compiled).
+        assert SecurityEvent.objects.get(pk=made.pk).created_at == made.created_at
+        assert made.created_at <= created.created_at
+    # A phone number and a given time, the defaults of status and the provider's fields.
+    made = text(SmsMessage(user=ada, to="+41 79 123 45 67", ip_address=None, created_at=when))
+    created = SmsMessage.objects.create(
+        user=ada, to="+41 79 123 45 67", ip_address=None, created_at=when
+    )
+    assert _row(SmsMessage, made.pk) == _row(SmsMessage, created.pk)
+    assert _row(SmsMessage, made.pk)["status"] == "pending"
+
+
+def test_an_insert_runs_pre_save_auto_now_add():
+    before = datetime.now(UTC)
+    made = compiled_insert(AccessAttempt)(
+        AccessAttempt(username="ada@example.com", ip_address="192.0.2.1", user_agent="x",
+                      get_data="", post_data="", http_accept="", path_info="/signin/",
+                      failures_since_start=1)
+    )
+    stored = AccessAttempt.objects.get(pk=made.pk)
+    assert stored.attempt_time == made.attempt_time and stored.attempt_time >= before
+
+
+def test_an_insert_is_one_statement_built_once(make_user, django_assert_num_queries):
+    record = compiled_insert(SecurityEvent)
+    with django_assert_num_queries(1):
+        record(SecurityEvent(kind="signin_succeeded"))
+    compiled = connections["default"].__dict__["compiled_queries"][(record.key, 1, True)]
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            record(SecurityEvent(kind="signin_succeeded"))
+    assert connections["default"].__dict__["compiled_queries"][(record.key, 1, True)] is compiled
+    assert SecurityEvent.objects.count() == 3
+
+
+def test_an_insert_writes_only_new_instances(make_user):
+    record = compiled_insert(SecurityEvent)
+    event = record(SecurityEvent(kind="signin_succeeded"))
+    with pytest.raises(ValueError):
+        record(event)
+    with pytest.raises(ValueError):
+        record(SecurityEvent(pk=10_000, kind="signin_succeeded"))
+    assert SecurityEvent.objects.count() == 1
+
+
+def test_an_upsert_makes_new_rows_and_updates_those_it_meets():
+    upsert = compiled_insert(SmsLimitKey, unique_fields=["key"], update_fields=["last_used_at"])
+    first = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    later = first + timedelta(minutes=5)
+    upsert.many([SmsLimitKey(key=key, last_used_at=first) for key in ("ip:1", "user:7")])
+    upsert.many(
+        [SmsLimitKey(key=key, last_used_at=later) for key in ("ip:1", "number:+41", "user:7")]
+    )
+    upsert.many([])
+    rows = dict(SmsLimitKey.objects.values_list("key", "last_used_at"))
+    assert rows == {"ip:1": later, "number:+41": later, "user:7": later}
+    # As bulk_create(update_conflicts=True) leaves them: the same rows, the same values.
+    ids = dict(SmsLimitKey.objects.values_list("key", "pk"))
+    SmsLimitKey.objects.bulk_create(
+        [SmsLimitKey(key=key, last_used_at=first) for key in ("ip:1", "user:7")],
+        update_conflicts=True, unique_fields=["key"], update_fields=["last_used_at"],
+    )
+    upsert.many([SmsLimitKey(key="ip:1", last_used_at=later)])
+    assert dict(SmsLimitKey.objects.values_list("key", "pk")) == ids
+    assert dict(SmsLimitKey.objects.values_list("key", "last_used_at")) == {
+        "ip:1": later, "number:+41": later, "user:7": first,
+    }
+
+
+def test_an_upsert_of_one_returns_the_key_of_the_row_it_met(make_user):
+    ada = make_user("ada@example.com")
+    upsert = compiled_insert(SmsDevice, unique_fields=["user"], update_fields=["user"])
+    made = upsert(SmsDevice(user=ada, name="Mobile phone", confirmed=False))
+    again = upsert(SmsDevice(user=ada, name="Other", confirmed=True))
+    assert made.pk == again.pk == SmsDevice.objects.get(user=ada).pk
+    assert SmsDevice.objects.get(user=ada).name == "Mobile phone"
+
+
+def test_an_insert_needs_an_automatic_primary_key():
+    from django_tasks_db.models import DBTaskResult
+
+    with pytest.raises(TypeError):
+        compiled_insert(DBTaskResult)  # its key is a UUID that the row is given
