@@ -96,6 +96,8 @@ TEMPLATES = [
                 "backstage.context_processors.sidebar",
                 "mfa.context_processors.remembered_browsers",
             ],
+            # The page frame's pieces written in Python (backstage.frame).
+            "libraries": {"frame": "backstage.frame"},
         },
     },
 ]
