@@ -96,8 +96,8 @@ TEMPLATES = [
                 "backstage.context_processors.sidebar",
                 "mfa.context_processors.remembered_browsers",
             ],
-            # The page frame's pieces written in Python (backstage.frame).
-            "libraries": {"frame": "backstage.frame"},
+            # {% cached_per_language %}: markup rendered once per language (core.per_language).
+            "libraries": {"per_language": "core.per_language"},
         },
     },
 ]
