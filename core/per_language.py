@@ -21,6 +21,7 @@ from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import Context
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
@@ -28,6 +29,10 @@ register = template.Library()
 
 
 class CachedPerLanguageNode(template.Node):
+    # Not walked for {% block %}s (there are none inside, see below): `{% extends %}` walks
+    # the base template's every node for its blocks on each page it draws.
+    child_nodelists = ()
+
     def __init__(self, nodelist):
         self.nodelist = nodelist
 
@@ -60,4 +65,7 @@ def cached_per_language(parser, token):
         raise template.TemplateSyntaxError("cached_per_language takes no arguments")
     nodelist = parser.parse(("endcached_per_language",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        # A child template's block would be drawn without the page's context.
+        raise template.TemplateSyntaxError("cached_per_language cannot hold a {% block %}")
     return CachedPerLanguageNode(nodelist)

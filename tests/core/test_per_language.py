@@ -76,6 +76,8 @@ def test_a_changed_setting_is_seen(db):
     assert "Français" in options(page_html(Client().get("/signin/")))
 
 
-def test_the_tag_takes_no_arguments():
+def test_the_tag_takes_no_arguments_and_holds_no_block():
     with pytest.raises(TemplateSyntaxError):
         render("{% cached_per_language user %}{% endcached_per_language %}")
+    with pytest.raises(TemplateSyntaxError):
+        render("{% cached_per_language %}{% block b %}{% endblock %}{% endcached_per_language %}")
