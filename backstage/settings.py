@@ -96,6 +96,8 @@ TEMPLATES = [
                 "backstage.context_processors.sidebar",
                 "mfa.context_processors.remembered_browsers",
             ],
+            # {% cached_per_language %}: markup rendered once per language (core.per_language).
+            "libraries": {"per_language": "core.per_language"},
         },
     },
 ]
