@@ -24,10 +24,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from itertools import count
+from types import SimpleNamespace
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import GenericIPAddressField, QuerySet
+from django.db.models import Expression, GenericIPAddressField, QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import UpdateQuery
+from django.db.models.sql.subqueries import InsertQuery
 from django.db.transaction import TransactionManagementError, mark_for_rollback_on_error
 
 _serial = count(1)
@@ -215,17 +219,19 @@ def compiled_select(build, *, using: str = DEFAULT_DB_ALIAS, **kinds: type) -> C
 
 
 def compiled_update(build, *, using: str = DEFAULT_DB_ALIAS, **kinds: type) -> CompiledUpdate:
-    """`build(**values)` → (QuerySet, {field: new value}); `kinds`: each value's type."""
+    """`build(**values)` → (QuerySet, {field: new value}); `kinds`: each value's type.
+
+    Like QuerySet.update(), it sends no save signals: in place of a save(update_fields=...)
+    it is only for a model without save receivers (tests/core/test_compiled.py checks the
+    models where it stands for one)."""
     return CompiledUpdate(build, kinds, using)
 
 
 # --- Inserts ---------------------------------------------------------------------------------
 
-from types import SimpleNamespace  # noqa: E402 (this part's own, kept with it)
 
-from django.db.models import Expression  # noqa: E402
-from django.db.models.constants import OnConflict  # noqa: E402
-from django.db.models.sql.subqueries import InsertQuery  # noqa: E402
+def _has_save_receivers(model) -> bool:
+    return pre_save.has_listeners(model) or post_save.has_listeners(model)
 
 
 class _InsertSlot(Expression):
@@ -276,6 +282,11 @@ class CompiledInsert:
         return compiled
 
     def _compile(self, connection, rows: int, returning: bool):
+        # Asked here, not at import: receivers connect once the apps are loaded.
+        if _has_save_receivers(self.model):
+            raise TypeError(
+                f"{self.model.__name__} has save receivers, which a compiled insert does not send"
+            )
         on_conflict = OnConflict.UPDATE if self.update_fields else None
         query = InsertQuery(
             self.model, on_conflict=on_conflict,
