@@ -55,7 +55,7 @@ from mfa.forms import (
     StepUpCodeForm,
 )
 from mfa.models import SmsDevice
-from mfa.passkeys import PasskeyError, passkey_authenticate, passkey_set_up
+from mfa.passkeys import PasskeyError, passkey_authenticate
 from mfa.recovery import (
     RECOVERY_CODES_LOW,
     recovery_code_device,
@@ -302,11 +302,12 @@ def authenticator_sms(request, user, pending):
 # Step-up: a second factor in a session already signed in -----------------------------------
 # Django admin wants a second factor given in this session (backstage.admin); a remembered
 # browser signed in without one, so it is asked for here, by the sign-in's own checks. The
-# state names the way it is given ("passkey", "totp" or "sms") and, for SMS, the attempt
-# that binds the code to this session, as a sign-in attempt does.
+# state names the way it is given ("passkey", "totp", "recovery" or "sms") and, for SMS,
+# the attempt that binds the code to this session, as a sign-in attempt does.
 STEP_UP_KEY = "step_up"
-# The ways a link may choose; a text message only from the button that sends it (a POST).
-STEP_UP_CHOICES = ("passkey", "totp")
+# The ways asked for first, strongest first; a recovery code only when the member chooses it
+# (each one is used up, and they are kept for a lost phone), as at sign-in.
+STEP_UP_STRONG = ("passkey", "totp")
 
 
 def _step_up_url(next_url: str, *, via: str = "") -> str:
@@ -321,14 +322,21 @@ class _StepUpWays:
     passkey: bool
     app: TOTPDevice | None
     phone: SmsDevice | None
+    recovery_codes: bool
 
     def offers(self, via: str | None) -> bool:
-        return (via == "passkey" and self.passkey) or (via == "totp" and self.app is not None)
+        """Whether a link may choose `via`; a text message only from the button that sends
+        it (a POST)."""
+        return (
+            (via == "passkey" and self.passkey)
+            or (via == "totp" and self.app is not None)
+            or (via == "recovery" and self.recovery_codes)
+        )
 
     @property
     def strongest(self) -> str | None:
         # As at sign-in: a passkey first (phishing can't take it), then the app's code.
-        return next((via for via in STEP_UP_CHOICES if self.offers(via)), None)
+        return next((via for via in STEP_UP_STRONG if self.offers(via)), None)
 
     @property
     def sms_allowed(self) -> bool:
@@ -336,23 +344,27 @@ class _StepUpWays:
 
 
 def _step_up_ways(user) -> _StepUpWays:
+    # The sign-in's one query for "a passkey?" and "unused recovery codes?" (the app's
+    # device itself is read, for its code to be checked).
+    alternatives = signin_alternatives(user)
     return _StepUpWays(
-        passkey=passkey_set_up(user),
+        passkey=alternatives.passkey,
         app=authenticator_device(user),
         phone=SmsDevice.objects.on_file().select_related("user").filter(user=user).first(),
+        recovery_codes=alternatives.recovery_codes,
     )
 
 
 def _step_up_state(request, ways: _StepUpWays) -> dict | None:
     """The way this step-up asks for: the one the member chose (a link's ?via=, or the
     button that sent a text message), else their strongest; None for a member with neither
-    passkey nor app who has not asked for a text message yet."""
+    passkey nor app who has not asked for a text message (or a recovery code) yet."""
     state = request.session.get(STEP_UP_KEY) or {}
     via = state.get("via")
     if ways.offers(chosen := request.GET.get("via")):
         via = chosen
     elif via != "sms" and not ways.offers(via):
-        # Never chosen, or the passkey or app removed since.
+        # Never chosen, or the passkey, app or last recovery code gone since.
         via = ways.strongest
     if via is None:
         return None
@@ -370,13 +382,16 @@ def step_up(request):
     state = _step_up_state(request, ways)
     if state is None:
         # The text goes out from a button (a POST), never from merely opening the page.
-        return render(request, "mfa/step_up.html", {"via": "", "next": next_url})
+        return render(request, "mfa/step_up.html", {
+            "via": "", "next": next_url, "recovery_url": _step_up_recovery_url(ways, next_url),
+        })
     via = state["via"]
     if via == "sms" and ways.phone is None:
         # A phone reset ends the member's sessions, so a signed-in member has one.
         raise PermissionDenied
     form = {
         "passkey": PasskeyForm, "totp": StepUpAuthenticatorForm, "sms": StepUpCodeForm,
+        "recovery": RecoveryCodeForm,
     }[via](request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -387,6 +402,9 @@ def step_up(request):
             del request.session[STEP_UP_KEY]
             second_factor_record(request)
             django_otp.login(request, device)
+            if via == "recovery":
+                # As at sign-in: how many are left, and to make new ones when few are.
+                messages.warning(request, _codes_left_message(recovery_codes_left(request.user)))
             return redirect(next_url)
     return render(request, "mfa/step_up.html", {
         "form": form,
@@ -398,8 +416,14 @@ def step_up(request):
         # The other ways, as links or, for a text message, its button.
         "passkey_url": _step_up_url(next_url, via="passkey") if ways.passkey else "",
         "app_url": _step_up_url(next_url, via="totp") if ways.app else "",
+        "recovery_url": _step_up_recovery_url(ways, next_url),
         "sms_allowed": ways.sms_allowed,
     })
+
+
+def _step_up_recovery_url(ways: _StepUpWays, next_url: str) -> str:
+    # "Use a recovery code" only while the member has one left, as on the sign-in's pages.
+    return _step_up_url(next_url, via="recovery") if ways.recovery_codes else ""
 
 
 def _step_up_check(request, state: dict, ways: _StepUpWays, data: dict):
@@ -412,6 +436,10 @@ def _step_up_check(request, state: dict, ways: _StepUpWays, data: dict):
         )
     if state["via"] == "totp":
         return authenticator_verify(device=ways.app, code=data["code"], **client_of(request))
+    if state["via"] == "recovery":
+        # The sign-in's rule: used once, wrong ones counted against the member's cap on
+        # wrong codes, the use recorded and emailed.
+        return recovery_code_verify(user=request.user, code=data["code"], **client_of(request))
     return code_verify(
         device=ways.phone, attempt=state["attempt"], code=data["code"], **client_of(request)
     )

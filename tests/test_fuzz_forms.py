@@ -427,10 +427,11 @@ def test_enterprise_login_confirmation(make_member, acme, tmp_path):
     ("sms", "/signin/step-up/", ["code", "next"]),
     ("sms", "/signin/step-up/sms/", ["next"]),
     ("passkey", "/signin/step-up/", ["credential", "next"]),
+    ("recovery", "/signin/step-up/", ["code", "next"]),
 ])
 def test_admin_step_up(enrolled_member, add_authenticator, via, path, names):
-    """Staff on a remembered browser, asked for a code (or their passkey) before Django
-    admin."""
+    """Staff on a remembered browser, asked for a code (or their passkey, or one of their
+    recovery codes) before Django admin."""
     staff = enrolled_member("support@backstage.test", is_staff=True, is_superuser=True)
     if via == "totp":
         add_authenticator(staff)
@@ -442,6 +443,9 @@ def test_admin_step_up(enrolled_member, add_authenticator, via, path, names):
     browser.raise_request_exception = False
     if via == "sms":
         assert browser.post("/signin/step-up/sms/").status_code == 302  # the code is sent
+    if via == "recovery":
+        recovery_codes_create(user=staff, ip=None, user_agent="")
+        assert browser.get("/signin/step-up/?via=recovery").status_code == 200  # chosen
 
     @fuzz_small
     @given(pairs=form_data(names))
