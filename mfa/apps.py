@@ -9,6 +9,9 @@ class MfaConfig(AppConfig):
     # This module holds a second AppConfig (below): this one is the app's.
     default = True
 
+    def ready(self):
+        from mfa import checks  # noqa: F401  (registers them)
+
 
 class AuthenticatorAppsConfig(TotpConfig):
     """django-otp's TOTP plugin (the authenticator apps), as INSTALLED_APPS names it: the
