@@ -30,6 +30,6 @@ class AuthenticatorAppsConfig(TotpConfig):
         options.verbose_name_plural = _("authenticator apps")
         # And names each app as our devices do (mfa.models.DeviceFields): "Authenticator
         # app", the name we give it, in the reader's language (mfa.device_names).
-        from mfa.device_names import device_name
+        from mfa.device_names import device_str
 
-        model.__str__ = lambda device: f"{device_name(device)} ({device.user})"
+        model.__str__ = device_str

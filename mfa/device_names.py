@@ -13,6 +13,7 @@ chose (a passkey's: the browser's label is only the form's starting value) stay 
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
@@ -35,6 +36,16 @@ def device_name(device) -> str:
     if default is not None and device.name in _stored_spellings(default):
         return gettext(default)
     return device.name
+
+
+def device_str(device) -> str:
+    """str(device) for every device of ours and django-otp's authenticator apps: django-otp's
+    "name (user)", with device_name()."""
+    try:
+        user = device.user
+    except ObjectDoesNotExist:  # as django-otp's Device.__str__: a device not saved yet
+        user = None
+    return f"{device_name(device)} ({user})"
 
 
 @cache

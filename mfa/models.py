@@ -27,7 +27,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from core.compiled import compiled_update
 from core.limits import limit
-from mfa.device_names import device_name
+from mfa.device_names import device_str
 
 
 def resend_cooldown_since(now: datetime) -> datetime:
@@ -92,7 +92,7 @@ class DeviceFields(models.Model):
 
     def __str__(self):
         # django-otp's "name (user)", with the names we give in the reader's language.
-        return f"{device_name(self)} ({self.user})"
+        return device_str(self)
 
 
 class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice):
