@@ -297,6 +297,11 @@ TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
 SMS_SEND_DEADLINE = float(os.environ.get("SMS_SEND_DEADLINE", "5"))
 TWILIO_STATUS_CALLBACK = os.environ.get("TWILIO_STATUS_CALLBACK")  # unset: our webhook; "": off
 PHONENUMBER_DB_FORMAT = "E164"
+# How long the record of each text (mfa.models.SmsMessage: number, member, IP, delivery) is
+# kept before `manage.py sms_limits_prune` deletes it: a quarter, for support's questions
+# and the provider's monthly bills, and no longer, since it is personal data. Never less
+# than the longest SMS limit window: mfa.checks refuses a shorter value (mfa.E001).
+SMS_MESSAGES_KEPT_FOR = timedelta(days=int(os.environ.get("SMS_MESSAGES_KEPT_DAYS", "90")))
 
 # Email ---------------------------------------------------------------------
 EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "var" / "outbox" / "email"))

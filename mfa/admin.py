@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.admin import ReadOnlyAdmin, filter_titled
+from mfa.device_names import device_name
 from mfa.models import PasskeyDevice, RecoveryCodeDevice, SmsDevice, SmsMessage
 from organizations.phone_reset_admin import DevicePhoneResetMixin
 
@@ -25,9 +26,14 @@ class SmsDeviceAdmin(DevicePhoneResetMixin, ReadOnlyAdmin):
     list_select_related = ["user"]
     search_fields = ["user__email", "user__full_name", "number"]
     # Never the token (a hash of the current code) nor the throttling state.
-    fields = ["user", "name", "number", "pending_number", "confirmed", "created_at",
+    fields = ["user", "device_name", "number", "pending_number", "confirmed", "created_at",
               "last_used_at", "code_failures"]
+    readonly_fields = ["device_name"]
     actions = ["remove_user_phone"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def device_name(self, device):
+        return device_name(device)
 
 
 @admin.register(RecoveryCodeDevice)
@@ -87,7 +93,7 @@ class AuthenticatorAppAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("name"), ordering="name")
     def app_name(self, device):
-        return device.name
+        return device_name(device)
 
     @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
     def app_confirmed(self, device):

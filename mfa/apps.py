@@ -9,6 +9,9 @@ class MfaConfig(AppConfig):
     # This module holds a second AppConfig (below): this one is the app's.
     default = True
 
+    def ready(self):
+        from mfa import checks  # noqa: F401  (registers them)
+
 
 class AuthenticatorAppsConfig(TotpConfig):
     """django-otp's TOTP plugin (the authenticator apps), as INSTALLED_APPS names it: the
@@ -21,6 +24,12 @@ class AuthenticatorAppsConfig(TotpConfig):
         # django-otp names its model in English only. Its migrations read the Meta options
         # as django-otp declares them (Options.original_attrs), not these: the names change
         # for admin, and django-otp's app needs no migration of ours.
-        options = self.get_model("TOTPDevice")._meta
+        model = self.get_model("TOTPDevice")
+        options = model._meta
         options.verbose_name = _("authenticator app")
         options.verbose_name_plural = _("authenticator apps")
+        # And names each app as our devices do (mfa.models.DeviceFields): "Authenticator
+        # app", the name we give it, in the reader's language (mfa.device_names).
+        from mfa.device_names import device_str
+
+        model.__str__ = device_str

@@ -28,10 +28,10 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
+from mfa import device_names
 from mfa.codes import CODE_DIGITS, CodeError, code_throttled_error
 from mfa.models import SmsDevice
 
-DEVICE_NAME = _("Authenticator app")
 QR_LABEL = _("QR code to scan with your authenticator app")
 
 
@@ -104,7 +104,8 @@ def authenticator_setup_start(*, user: User) -> TOTPDevice:
         )
     TOTPDevice.objects.filter(user=user).delete()
     return TOTPDevice.objects.create(
-        user=user, name=DEVICE_NAME, confirmed=False, step=30, digits=CODE_DIGITS, tolerance=1
+        user=user, name=device_names.AUTHENTICATOR_APP, confirmed=False, step=30,
+        digits=CODE_DIGITS, tolerance=1,
     )
 
 

@@ -27,6 +27,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from core.compiled import compiled_update
 from core.limits import limit
+from mfa.device_names import device_str
 
 
 def resend_cooldown_since(now: datetime) -> datetime:
@@ -78,7 +79,7 @@ class SmsDeviceQuerySet(models.QuerySet):
 class DeviceFields(models.Model):
     """django-otp's Device fields as it declares them, with labels to translate: each device
     of ours takes these first among its bases, so admin names them in the staff member's
-    language."""
+    language; and its __str__, which names the device as mfa.device_names says."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
@@ -89,8 +90,12 @@ class DeviceFields(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        # django-otp's "name (user)", with the names we give in the reader's language.
+        return device_str(self)
 
-class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice):  # noqa: DJ008 (Device's __str__)
+
+class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice):
     """A member's mobile phone, the one SMS device they may have.
 
     `number` is the verified number; `pending_number` is one that is waiting for its
@@ -289,7 +294,7 @@ def recovery_code_digest(code: str, *, secret: str | None = None) -> str:
     return salted_hmac("mfa.recovery_code", code, secret=secret, algorithm="sha256").hexdigest()
 
 
-class RecoveryCodeDevice(DeviceFields, Device):  # noqa: DJ008 (Device's __str__)
+class RecoveryCodeDevice(DeviceFields, Device):
     """A member's recovery codes (mfa.recovery explains why this model and not otp_static's).
 
     A django-otp device, so that a sign-in with a code is verified, locked and logged in
@@ -369,7 +374,7 @@ class RecoveryCode(models.Model):
         return _("Recovery code of %(user)s") % {"user": self.device.user}
 
 
-class PasskeyDevice(DeviceFields, Device):  # noqa: DJ008 (Device's __str__)
+class PasskeyDevice(DeviceFields, Device):
     """One passkey (a WebAuthn credential) of a member; mfa.passkeys runs its ceremonies.
 
     A django-otp device like the phone and the app, so that django_otp.login records it

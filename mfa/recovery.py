@@ -33,6 +33,7 @@ from accounts.emails import send_email
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.errors import ApplicationError
+from mfa import device_names
 from mfa.codes import CodeError, code_throttle_check
 from mfa.models import RecoveryCode, RecoveryCodeDevice, SmsDevice, recovery_code_digest
 
@@ -40,7 +41,6 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_CODES_LOW = 3  # settings warn below this many
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 10
-DEVICE_NAME = _("Recovery codes")
 
 
 class RecoveryCodeError(ApplicationError):
@@ -89,7 +89,7 @@ def recovery_codes_create(*, user: User, ip: str | None, user_agent: str) -> lis
             _("Add a phone first: recovery codes come on top of it."), code="no_phone"
         )
     device, _created = RecoveryCodeDevice.objects.get_or_create(
-        user=user, defaults={"name": DEVICE_NAME, "confirmed": True}
+        user=user, defaults={"name": device_names.RECOVERY_CODES, "confirmed": True}
     )
     replaced = device.codes.exists()
     device.codes.all().delete()

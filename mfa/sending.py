@@ -7,9 +7,11 @@ money too and is what a probe of number ranges looks like.
 """
 
 import logging
+from datetime import timedelta
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -18,7 +20,7 @@ from phonenumbers import geocoder
 
 from core.compiled import compiled_insert, compiled_update
 from core.errors import ApplicationError
-from core.limits import again_words, limit
+from core.limits import again_words, duration_words, limit
 from core.queries import sql_column, sql_datetime, sql_table
 from mfa import sms
 from mfa.models import SmsLimitKey, SmsMessage
@@ -159,11 +161,70 @@ def sms_limit_keys_prune() -> int:
     so that row stays. A send that comes after the DELETE makes the key again, waiting
     for the DELETE's commit first, so two sends of one key still count one after the other.
     """
-    longest = max(limit(name).window for names in LIMIT_NAMES.values() for name in names)
     # One DELETE with its WHERE, as long as nothing cascades from the model or listens for
     # its deletes (Django reads the rows first otherwise, and deletes by primary key).
-    deleted, _ = SmsLimitKey.objects.filter(last_used_at__lt=timezone.now() - longest).delete()
+    deleted, _ = SmsLimitKey.objects.filter(
+        last_used_at__lt=timezone.now() - _longest_limit_window()
+    ).delete()
     return deleted
+
+
+def sms_messages_read_for() -> timedelta:
+    """The longest that any rule reads a text's row after it was made: the SMS_PER_*
+    windows that the sends count it in (sms_limit_counts), and the life of its code, while
+    the code page shows whether the text failed (mfa.codes.code_delivery_failure). The
+    Twilio webhook's late reports find an older row gone and change nothing."""
+    return max(_longest_limit_window(), settings.MFA_CODE_VALID_FOR)
+
+
+def sms_messages_kept_for() -> timedelta:
+    """How long SmsMessage rows are kept, settings.SMS_MESSAGES_KEPT_FOR; ImproperlyConfigured
+    when that is shorter than sms_messages_read_for(): a prune would then delete rows that
+    a limit still counts, and let more texts through than it allows. mfa.checks refuses it
+    at start-up (manage.py check, migrate, runserver, scripts/serve), the prune here too."""
+    kept_for, read_for = settings.SMS_MESSAGES_KEPT_FOR, sms_messages_read_for()
+    if kept_for < read_for:
+        raise ImproperlyConfigured(
+            f"SMS_MESSAGES_KEPT_FOR ({duration_words(kept_for)}) is shorter than the longest "
+            f"time that the SMS limits and codes read the record of a text "
+            f"({duration_words(read_for)}): set SMS_MESSAGES_KEPT_DAYS to at least "
+            f"{-(-read_for // timedelta(days=1))}."
+        )
+    return kept_for
+
+
+# Rows per DELETE of sms_messages_prune: each statement locks and writes only so many, and
+# commits on its own, so that a first prune of a large table never holds it for long.
+PRUNE_BATCH = 1000
+
+
+def sms_messages_prune(*, batch: int = PRUNE_BATCH) -> int:
+    """Delete the SmsMessage rows made more than sms_messages_kept_for() ago, oldest first
+    and `batch` rows per statement (manage.py sms_limits_prune); returns how many.
+
+    Safe beside sends and delivery reports: nothing counts or reads rows that old (see
+    sms_messages_read_for), so no lock of a send's is in the way. Outside a transaction
+    (the command's autocommit) each batch commits by itself.
+    """
+    before = timezone.now() - sms_messages_kept_for()
+    total = 0
+    while True:
+        # DELETE ... WHERE id IN (SELECT id ... ORDER BY created_at LIMIT batch): one
+        # statement per batch (SQLite and PostgreSQL take a LIMIT in the subquery), the
+        # fast delete of a model that nothing cascades from or listens to.
+        oldest = (
+            SmsMessage.objects.filter(created_at__lt=before).order_by("created_at", "pk")
+            .values("pk")[:batch]
+        )
+        deleted, _ = SmsMessage.objects.filter(pk__in=oldest).delete()
+        total += deleted
+        if deleted < batch:
+            return total
+
+
+def _longest_limit_window() -> timedelta:
+    """The longest of the SMS_PER_* windows: older texts count towards no limit."""
+    return max(limit(name).window for names in LIMIT_NAMES.values() for name in names)
 
 
 def _block(e164: str) -> str:

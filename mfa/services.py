@@ -15,6 +15,7 @@ from core.compiled import (
     model_from_row,
 )
 from core.queries import first_or_none
+from mfa import device_names
 from mfa.codes import PHONE_REMOVED, CodeError, PhoneOnFile, code_deliver, code_prepare
 from mfa.models import SmsDevice, stored_number
 from mfa.trust import remembered_browsers_forget
@@ -25,7 +26,7 @@ def phone_code_request(*, user, number: PhoneNumber, attempt: str, ip: str | Non
     (the sign-in's first phone: first_phone_code_request)."""
     with transaction.atomic():  # a refused text leaves no device behind either
         device, _ = SmsDevice.objects.get_or_create(
-            user=user, defaults={"name": "Mobile phone", "confirmed": False}
+            user=user, defaults={"name": device_names.PHONE, "confirmed": False}
         )
         prepared = code_prepare(device=device, attempt=attempt, to=number, ip=ip)
     code_deliver(prepared)
@@ -80,7 +81,7 @@ def _device_make(user) -> SmsDevice:
     (its id returned like a new one's), and code_prepare's conditional UPDATE then decides
     on its state as it is in the database.
     """
-    return _device_upsert(SmsDevice(user=user, name="Mobile phone", confirmed=False))
+    return _device_upsert(SmsDevice(user=user, name=device_names.PHONE, confirmed=False))
 
 
 def phone_confirm(

@@ -6,14 +6,23 @@ from io import StringIO
 
 import phonenumbers
 import pytest
-from django.core.management import call_command
+from django.core import checks
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from phonenumber_field.phonenumber import PhoneNumber
 
 from core.limits import limit
 from mfa import sms
 from mfa.delivery import Failure
 from mfa.models import SmsLimitKey, SmsMessage
-from mfa.sending import LIMIT_NAMES, SmsNotAllowed, sms_limit_keys_prune, sms_send
+from mfa.sending import (
+    LIMIT_NAMES,
+    SmsNotAllowed,
+    sms_limit_keys_prune,
+    sms_messages_prune,
+    sms_send,
+)
 from mfa.sms import SmsDeliveryError
 from mfa.sms.base import BaseSmsBackend
 
@@ -302,14 +311,16 @@ def test_prune_deletes_only_the_keys_unused_for_longer_than_a_day(make_user, clo
     output = StringIO()
     call_command("sms_limits_prune", stdout=output)
 
-    assert output.getvalue() == "4 SMS limit keys deleted.\n"
+    assert output.getvalue() == (
+        "4 SMS limit keys deleted.\n0 SMS messages older than 90 days deleted.\n"
+    )
     assert set(SmsLimitKey.objects.values_list("key", flat=True)) == {
         f"user:{recent.pk}",
         "number:+41797654321",
         "block:+417976543",
         "ip:198.51.100.8",
     }
-    # The messages are the record and what the limits count: they stay.
+    # The messages are the record and what the limits count: they stay (for 90 days).
     assert SmsMessage.objects.count() == 2
 
 
@@ -334,6 +345,139 @@ def test_the_limits_still_hold_after_a_prune(users, only_limit, clock):
     with pytest.raises(SmsNotAllowed) as refused:
         sms_send(user=users[2], to=number("+41791234567"), body=BODY, ip=None)
     assert refused.value.code == "limit-number"
+
+
+# Pruning the messages ----------------------------------------------------------------
+
+
+def test_prune_deletes_the_messages_older_than_90_days_and_keeps_the_younger(user, clock):
+    for to in ["+41791234567", "+41791234568", "+41797654321"]:
+        sms_send(user=user, to=number(to), body=BODY, ip="203.0.113.7")
+    clock.advance(days=45)
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
+    clock.advance(days=45, seconds=1)  # the first three are just past 90 days
+    young = SmsMessage.objects.filter(created_at__gt=clock.now - timedelta(days=90)).get()
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip="203.0.113.7")
+
+    output = StringIO()
+    call_command("sms_limits_prune", stdout=output)
+
+    assert output.getvalue().splitlines()[1] == "3 SMS messages older than 90 days deleted."
+    assert SmsMessage.objects.count() == 2
+    assert young in SmsMessage.objects.all()
+    assert not SmsMessage.objects.filter(created_at__lte=clock.now - timedelta(days=90)).exists()
+
+
+def test_a_message_exactly_as_old_as_the_retention_stays(user, clock):
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(days=90)
+
+    assert sms_messages_prune() == 0
+    assert SmsMessage.objects.count() == 1
+
+
+def test_the_retention_is_a_setting(user, clock, settings):
+    settings.SMS_MESSAGES_KEPT_FOR = timedelta(days=7)
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(days=6)
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(days=1, seconds=1)
+
+    output = StringIO()
+    call_command("sms_limits_prune", stdout=output)
+
+    assert output.getvalue().splitlines()[1] == "1 SMS message older than 7 days deleted."
+    assert SmsMessage.objects.count() == 1
+
+
+def test_the_limits_still_count_every_send_of_their_window_after_a_message_prune(
+    users, only_limit, clock, settings
+):
+    # The shortest retention allowed: the longest window (a day).
+    settings.SMS_MESSAGES_KEPT_FOR = DAY
+    only_limit("number", [(DAY, 2)])
+    sms_send(user=users[0], to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(hours=23)
+    sms_send(user=users[1], to=number("+41791234567"), body=BODY, ip=None)
+    call_command("sms_limits_prune", stdout=StringIO())
+
+    assert SmsMessage.objects.count() == 2  # both within the day: they count, they stay
+    with pytest.raises(SmsNotAllowed) as refused:
+        sms_send(user=users[2], to=number("+41791234567"), body=BODY, ip=None)
+    assert refused.value.code == "limit-number"
+
+    clock.advance(hours=1, seconds=1)  # the first send is past the day
+    assert sms_messages_prune() == 1
+    sms_send(user=users[2], to=number("+41791234567"), body=BODY, ip=None)  # one left: sent
+    with pytest.raises(SmsNotAllowed):
+        sms_send(user=users[3], to=number("+41791234567"), body=BODY, ip=None)
+
+
+@pytest.mark.parametrize(("old", "batches"), [(5, [2, 2, 1]), (4, [2, 2, 0]), (0, [0])])
+def test_the_prune_deletes_in_batches_oldest_first(user, clock, old, batches):
+    for _ in range(old):
+        sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+        clock.advance(minutes=1)
+    clock.advance(days=90)
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert sms_messages_prune(batch=2) == old
+
+    deletes = [query["sql"] for query in queries if query["sql"].startswith("DELETE")]
+    # One statement per batch, each with its LIMIT, until one deletes less than a batch.
+    assert len(deletes) == len(batches)
+    assert all("LIMIT 2" in sql and "ORDER BY" in sql for sql in deletes)
+    assert SmsMessage.objects.count() == 1
+
+
+def test_the_prune_deletes_a_large_table_in_batches_of_a_thousand(user, clock):
+    now = clock.now
+    SmsMessage.objects.bulk_create(
+        SmsMessage(user=user, to="+41791234567", created_at=now - timedelta(days=91))
+        for _ in range(2500)
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        assert sms_messages_prune() == 2500
+
+    assert sum(query["sql"].startswith("DELETE") for query in queries) == 3
+    assert not SmsMessage.objects.exists()
+
+
+def test_a_retention_shorter_than_a_limit_window_is_refused(user, clock, settings):
+    settings.SMS_MESSAGES_KEPT_FOR = timedelta(hours=23)
+    sms_send(user=user, to=number("+41791234567"), body=BODY, ip=None)
+    clock.advance(days=2)
+
+    errors = [error for error in checks.run_checks() if error.id == "mfa.E001"]
+    assert [error.msg for error in errors] == [
+        "SMS_MESSAGES_KEPT_FOR (23 hours) is shorter than the longest time that the SMS "
+        "limits and codes read the record of a text (24 hours): set SMS_MESSAGES_KEPT_DAYS "
+        "to at least 1."
+    ]
+    with pytest.raises(CommandError, match="SMS_MESSAGES_KEPT_FOR"):
+        call_command("sms_limits_prune", stdout=StringIO())
+    assert SmsMessage.objects.count() == 1  # nothing deleted
+    assert SmsLimitKey.objects.count() == 3  # user, number, block: none pruned either
+
+
+def test_the_shortest_retention_follows_the_limit_windows(settings):
+    # A limit read over a longer window (here 100 days) raises the floor with it.
+    settings.LIMITS = {**settings.LIMITS, "SMS_PER_USER_DAY": {"window": timedelta(days=100),
+                                                                "max": 10}}
+
+    errors = [error for error in checks.run_checks() if error.id == "mfa.E001"]
+    assert len(errors) == 1
+    assert "(100 days)" in errors[0].msg
+    assert "at least 100." in errors[0].msg
+
+    settings.SMS_MESSAGES_KEPT_FOR = timedelta(days=100)
+    assert not [error for error in checks.run_checks() if error.id == "mfa.E001"]
+
+
+def test_the_default_retention_passes_the_checks():
+    assert not [error for error in checks.run_checks() if error.id.startswith("mfa.")]
 
 
 @pytest.mark.parametrize("ip", ["10.0.0.1", None])

@@ -16,7 +16,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from core.limits import limit
 from mfa import sending, sms
 from mfa.models import SmsLimitKey, SmsMessage
-from mfa.sending import SmsNotAllowed, sms_limit_keys_prune, sms_send
+from mfa.sending import SmsNotAllowed, sms_limit_keys_prune, sms_messages_prune, sms_send
 from mfa.services import first_phone_code_request
 from tests.races import outcomes
 
@@ -163,4 +163,42 @@ def test_keys_deleted_while_many_sends_race_do_not_let_a_limit_overshoot(racers)
 
     assert outcomes.count("sent") == most == 5
     assert outcomes.count("limit-number") == RACERS - most
+    assert len(sms.outbox) == SmsMessage.objects.count() == most
+
+
+# Pruning the messages while sends run (mfa.sending.sms_messages_prune) -------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_messages_pruned_while_many_sends_race_leave_the_limit_exact(racers, settings):
+    settings.SMS_MESSAGES_KEPT_FOR = timedelta(days=1)  # the shortest allowed
+    most = limit("SMS_PER_NUMBER_HOUR").max
+    long_ago = timezone.now() - timedelta(days=2)
+    SmsMessage.objects.bulk_create(
+        SmsMessage(to="+41791234567", ip_address="198.51.100.1", created_at=long_ago)
+        for _ in range(200)
+    )
+    ips = [f"198.51.100.{index}" for index in range(RACERS)]
+    racing, pruned = threading.Event(), []
+
+    def prune():
+        # A batch at a time, as fast as it can, beside the sends of the same number.
+        try:
+            while not racing.is_set():
+                pruned.append(sms_messages_prune(batch=1))
+        finally:
+            connection.close()
+
+    pruner = threading.Thread(target=prune)
+    pruner.start()
+    try:
+        outcomes = enroll_at_once(racers, ["+41791234567"] * RACERS, ips)
+    finally:
+        racing.set()
+        pruner.join()
+
+    assert outcomes.count("sent") == most == 5
+    assert outcomes.count("limit-number") == RACERS - most
+    assert sum(pruned) + sms_messages_prune() == 200
     assert len(sms.outbox) == SmsMessage.objects.count() == most
