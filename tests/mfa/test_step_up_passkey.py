@@ -277,3 +277,19 @@ def test_a_passkey_removed_meanwhile_leaves_the_other_ways(staff, remembered):
     html = page(remembered.get(STEP_UP))
     assert "Send a code" in html
     assert "passkey" not in html.lower()
+
+
+def test_with_text_messages_off_and_recovery_codes_the_passkey_step_up_points_below(
+    staff, remembered, authenticator
+):
+    # No text message and no app, but unused recovery codes: a browser that can't use
+    # passkeys has "Use a recovery code" below, so it is not told to go elsewhere.
+    from mfa.recovery import recovery_codes_create
+
+    SmsDevice.objects.filter(user=staff).update(sms_fallback=False)
+    recovery_codes_create(user=staff, ip=None, user_agent="")
+    html = page(remembered.get(STEP_UP))
+    assert "<h1>Use your passkey</h1>" in html
+    assert "Use a recovery code" in html
+    assert "This browser can't use passkeys. Choose another way below." in html
+    assert "Open Django admin in a browser that can" not in html
