@@ -13,9 +13,10 @@ def first_or_none(queryset: QuerySet):
     return next(iter(queryset[:1]), None)
 
 
-# The four hot queries written out as SQL (accounts.lockout, mfa.codes, mfa.factors,
-# mfa.sending) take every name from the models, quoted, so that a renamed table or column
-# follows; values always go in as parameters.
+# The two hot queries written out as SQL (accounts.lockout's and mfa.sending's counts: sums
+# of conditions, which the ORM writes only as an aggregate(), which core.compiled does not
+# take) take every name from the models, quoted, so that a renamed table or column follows;
+# values always go in as parameters. Any other hot query goes through core.compiled.
 
 
 def sql_table(model) -> str:

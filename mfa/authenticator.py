@@ -44,10 +44,16 @@ def authenticator_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.select_related("user").filter(user=user, confirmed=True).first()
 
 
+def authenticators_confirmed(user):
+    """The member's authenticator apps that count: confirmed by a first code. `user`: a
+    member, their id, or an OuterRef to one (mfa.factors asks it in a subquery)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True)
+
+
 def authenticator_set_up(user) -> bool:
     """Whether the member has a confirmed authenticator app: every password sign-in asks,
     so the cheapest query that answers."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return authenticators_confirmed(user).exists()
 
 
 def authenticator_setup_pending(*, user, device_id) -> TOTPDevice | None:

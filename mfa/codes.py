@@ -9,12 +9,11 @@ from the database.
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +26,7 @@ from accounts.models import SecurityEvent
 from core.compiled import compiled_update
 from core.errors import ApplicationError
 from core.limits import again_words, limit
-from core.queries import first_or_none, sql_column, sql_table
+from core.queries import first_or_none
 from mfa import sms
 from mfa.delivery import UNDELIVERED, failure_message
 from mfa.models import SmsDevice, SmsMessage, resend_cooldown_since, stored_number
@@ -210,7 +209,7 @@ def code_delivery_failure(device: SmsDevice) -> str:
 
     Only the newest message since the code was made counts: an older failure was for an
     older code. One query, and none when no code is waiting or when the device was read
-    with latest_text_sql()'s answers (the code page's read: mfa.factors.signin_phone). The
+    with latest_text_asked()'s answers (the code page's read: mfa.factors.signin_phone). The
     backend says what kind of failure its error code is; the words are the product's
     (mfa.delivery).
     """
@@ -220,45 +219,34 @@ def code_delivery_failure(device: SmsDevice) -> str:
         status = device.latest_text_status
         latest = None if status is None else (status, device.latest_text_error)
     else:
-        latest = (
-            SmsMessage.objects.filter(
-                user_id=device.user_id, created_at__gte=device.last_generated_timestamp
+        latest = first_or_none(
+            _texts_since_code(device.user_id, device.last_generated_timestamp).values_list(
+                "status", "error_code"
             )
-            .order_by("-created_at", "-pk")
-            .values_list("status", "error_code")
-            .first()
         )
     if latest is None or latest[0] != SmsMessage.Status.FAILED:
         return ""
     return f"{UNDELIVERED} {failure_message(sms.failure_kind(latest[1]))}"
 
 
-@cache
-def latest_text_sql() -> dict[str, str]:
-    """code_delivery_failure's question as SQL to annotate a read of SmsDevice with, no
-    parameters: the status and error code of the member's newest text since the device's
-    code was made (NULL for none, or no code), as "latest_text_status" and
-    "latest_text_error".
-
-    Written out, as mfa.factors' questions are, so that the code page reads its phone and
-    this in one query without the ORM building a subquery; tests/mfa/test_codes.py holds it
-    to code_delivery_failure's own query.
-    """
-    def column(model, name):
-        return sql_column(model, name, qualified=True)
-
-    created, pk = column(SmsMessage, "created_at"), column(SmsMessage, "pk")
-    # Only the models' own names, quoted, go into the text.
-    latest = (
-        f"FROM {sql_table(SmsMessage)}"
-        f" WHERE {column(SmsMessage, 'user')} = {column(SmsDevice, 'user')}"
-        f" AND {created} >= {column(SmsDevice, 'last_generated_timestamp')}"
-        f" ORDER BY {created} DESC, {pk} DESC LIMIT 1"
-    )
+def latest_text_asked() -> dict:
+    """code_delivery_failure's question as annotations of a read of SmsDevice: the status and
+    error code of the member's newest text since the device's code was made (None for none,
+    or no code), as "latest_text_status" and "latest_text_error", so that the code page
+    reads its phone and this in one query (mfa.factors.pending_phone)."""
+    latest = _texts_since_code(OuterRef("user_id"), OuterRef("last_generated_timestamp"))
     return {
-        "latest_text_status": f"SELECT {column(SmsMessage, 'status')} {latest}",
-        "latest_text_error": f"SELECT {column(SmsMessage, 'error_code')} {latest}",
+        "latest_text_status": Subquery(latest.values("status")[:1]),
+        "latest_text_error": Subquery(latest.values("error_code")[:1]),
     }
+
+
+def _texts_since_code(user_id, since):
+    """The member's texts since their code was made, newest first (of two made in the same
+    instant, the later row)."""
+    return SmsMessage.objects.filter(user_id=user_id, created_at__gte=since).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def code_throttled_error(until) -> CodeError:

@@ -6,23 +6,24 @@ passkeys (phishing can't take a passkey at all).
 """
 
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.events import security_event_record
 from accounts.models import SecurityEvent, User
 from core.compiled import columns, compiled_select, model_from_row
 from core.errors import ApplicationError
-from core.queries import sql_column, sql_table
-from mfa.authenticator import authenticator_set_up, authenticators_delete
-from mfa.codes import latest_text_sql
-from mfa.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, SmsDevice
-from mfa.passkeys import passkey_set_up, passkeys_delete
-from mfa.recovery import recovery_codes_delete
+from mfa.authenticator import (
+    authenticator_set_up,
+    authenticators_confirmed,
+    authenticators_delete,
+)
+from mfa.codes import latest_text_asked
+from mfa.models import SmsDevice
+from mfa.passkeys import passkey_set_up, passkeys_delete, passkeys_of
+from mfa.recovery import recovery_codes_delete, recovery_codes_unused
 
 SMS_FALLBACK_OFF = (
     _("You turned off codes by text message for signing in. Use your passkey, your "
@@ -59,58 +60,37 @@ class Alternatives:
         return None
 
 
-@cache
-def _alternatives_sql() -> dict[str, str]:
-    """The three questions of Alternatives as SQL, each taking the user's id: "has a passkey",
-    "has a confirmed authenticator app", "has an unused recovery code".
-
-    Written out rather than built by the ORM (Exists subqueries): every sign-in asks them
-    at least twice, and building the three subqueries took the ORM some forty times longer
-    than the database took to answer them (issue 12's profile). The names come from the
-    models, and tests/mfa/test_factors.py holds them to the models' own queries.
-    """
-    column = sql_column
-    passkeys, apps = sql_table(PasskeyDevice), sql_table(TOTPDevice)
-    codes, devices = sql_table(RecoveryCode), sql_table(RecoveryCodeDevice)
-    code_device = sql_column(RecoveryCode, "device", qualified=True)
-    device_id = sql_column(RecoveryCodeDevice, "pk", qualified=True)
-    # S608: only the models' own names, quoted, go into the text; the user's id is a parameter.
-    return {
-        "has_passkey": (
-            f"EXISTS(SELECT 1 FROM {passkeys} WHERE {column(PasskeyDevice, 'user')} = %s)"  # noqa: S608
-        ),
-        "has_authenticator": (
-            f"EXISTS(SELECT 1 FROM {apps} WHERE {column(TOTPDevice, 'user')} = %s"  # noqa: S608
-            f" AND {column(TOTPDevice, 'confirmed')})"
-        ),
-        "has_recovery_codes": (
-            f"EXISTS(SELECT 1 FROM {codes} JOIN {devices} ON {code_device} = {device_id}"  # noqa: S608
-            f" WHERE {column(RecoveryCodeDevice, 'user', qualified=True)} = %s)"
-        ),
-    }
+_ASKED = ("has_passkey", "has_authenticator", "has_recovery_codes")
 
 
-def _alternatives_asked(user_id: int) -> dict:
-    """_alternatives_sql's questions about member `user_id`, as annotations of a query."""
-    return {
-        name: RawSQL(sql, [user_id])  # noqa: S611 (the text is _alternatives_sql's)
-        for name, sql in _alternatives_sql().items()
-    }
+def _alternatives_asked(user) -> dict:
+    """The three questions of Alternatives about `user` (an id or an OuterRef to one), as
+    annotations named _ASKED, each the rule's own query in an EXISTS: "has a passkey", "has a
+    confirmed authenticator app", "has an unused recovery code"."""
+    rules = (passkeys_of, authenticators_confirmed, recovery_codes_unused)
+    return {name: Exists(rule(user)) for name, rule in zip(_ASKED, rules, strict=True)}
 
 
 def _alternatives(answers) -> Alternatives:
-    """Alternatives from _alternatives_sql's answers, in its order."""
+    """Alternatives from _alternatives_asked's answers, in its order."""
     passkey, authenticator, recovery_codes = answers
     return Alternatives(bool(passkey), bool(authenticator), bool(recovery_codes))
 
 
+# Every sign-in after the password asks, and each code page links to the others: built by
+# the ORM once (core.compiled), as the phone reads below that ask it too.
+_member_alternatives = compiled_select(
+    lambda user_id: User.objects.filter(pk=user_id)
+    .annotate(**_alternatives_asked(OuterRef("pk")))
+    .values_list(*_ASKED),
+    user_id=int,
+)
+
+
 def signin_alternatives(user) -> Alternatives:
     """Whether `user` has a passkey, an authenticator app and unused recovery codes, in one
-    query (every sign-in after the password asks, and each code page links to the others)."""
-    questions = _alternatives_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(questions.values())}", [user.pk] * len(questions))
-        return _alternatives(cursor.fetchone())
+    query."""
+    return _alternatives(_member_alternatives.first(user_id=user.pk) or (False, False, False))
 
 
 def _phone_read(phones, user_id: int, *, alternatives: bool, text: bool, member: bool, lock: bool):
@@ -120,12 +100,9 @@ def _phone_read(phones, user_id: int, *, alternatives: bool, text: bool, member:
     phones = phones.filter(user_id=user_id)
     extra = {}
     if alternatives:
-        extra |= _alternatives_asked(user_id)
+        extra |= _alternatives_asked(OuterRef("user_id"))
     if text:
-        extra |= {
-            name: RawSQL(sql, [])  # noqa: S611 (the text is latest_text_sql's)
-            for name, sql in latest_text_sql().items()
-        }
+        extra |= latest_text_asked()
     names = [*columns(SmsDevice)]
     if member:
         phones = phones.filter(user__is_active=True)

@@ -130,9 +130,15 @@ def _challenge_take(session, *, purpose: str, user_id: int | None) -> dict:
 # Reading -------------------------------------------------------------------------------------
 
 
+def passkeys_of(user):
+    """The member's passkeys. `user`: a member, their id, or an OuterRef to one (mfa.factors
+    asks it in a subquery)."""
+    return PasskeyDevice.objects.filter(user=user)
+
+
 def passkey_set_up(user) -> bool:
     """Whether the member has a passkey: every password sign-in asks, so the cheapest query."""
-    return PasskeyDevice.objects.filter(user=user).exists()
+    return passkeys_of(user).exists()
 
 
 def passkeys_list(user) -> list[PasskeyDevice]:

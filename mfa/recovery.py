@@ -61,9 +61,15 @@ def recovery_code_normalize(text: str) -> str | None:
     return code
 
 
+def recovery_codes_unused(user):
+    """`user`'s unused recovery codes (a used one is deleted). `user`: a member, their id, or
+    an OuterRef to one (mfa.factors asks it in a subquery)."""
+    return RecoveryCode.objects.filter(device__user=user)
+
+
 def recovery_codes_left(user) -> int:
     """How many unused recovery codes `user` has (0 without any). One query."""
-    return RecoveryCode.objects.filter(device__user=user).count()
+    return recovery_codes_unused(user).count()
 
 
 def _email(user: User, template: str, **context) -> None:

@@ -163,7 +163,7 @@ def test_the_attempt_reaches_the_database_only_as_its_keyed_hash(device, request
     assert device.attempt_key == attempt_key(attempt) and device.last_used_at is not None
 
 
-# The code page's read of the latest text (mfa.codes.latest_text_sql), held to
+# The code page's read of the latest text (mfa.codes.latest_text_asked), held to
 # code_delivery_failure's own query -------------------------------------------------------
 
 FAILED, SENT = "failed", "sent"

@@ -1,5 +1,5 @@
-"""mfa.factors: the member's other ways through the second-factor step, written as SQL for
-speed, must say what the models' own queries say."""
+"""mfa.factors: the member's other ways through the second-factor step, asked with the phone
+in one query built once (core.compiled), must say what the models' own queries say."""
 
 import itertools
 
