@@ -128,10 +128,12 @@ def recovery_code_device(user) -> RecoveryCodeDevice | None:
 
 
 def recovery_code_verify(
-    *, user: User, code: str, ip: str | None, user_agent: str
+    *, user: User, code: str, ip: str | None, user_agent: str, for_admin: bool = False
 ) -> RecoveryCodeDevice:
     """Return the device once `code` is one of the member's unused codes, which is then gone;
-    else raise CodeError saying why. The member is emailed how many codes are left."""
+    else raise CodeError saying why. The member is emailed how many codes are left, and
+    what the code was used for: signing in, or (`for_admin`) the step-up before Django
+    admin."""
     device = recovery_code_device(user)
     phone = SmsDevice.objects.filter(user=user).first()
     if device is None or phone is None:
@@ -149,7 +151,10 @@ def recovery_code_verify(
                 kind=SecurityEvent.Kind.RECOVERY_CODE_USED, ip=ip, user_agent=user_agent,
                 actor=user, subject=user, codes_left=left,
             )
-            _email(user, "recovery_code_used", left=left, low=left < RECOVERY_CODES_LOW)
+            _email(
+                user, "recovery_code_used",
+                left=left, low=left < RECOVERY_CODES_LOW, for_admin=for_admin,
+            )
             return verified
     security_event_record(
         kind=SecurityEvent.Kind.CODE_FAILED, ip=ip, user_agent=user_agent, actor=user,

@@ -439,7 +439,9 @@ def _step_up_check(request, state: dict, ways: _StepUpWays, data: dict):
     if state["via"] == "recovery":
         # The sign-in's rule: used once, wrong ones counted against the member's cap on
         # wrong codes, the use recorded and emailed.
-        return recovery_code_verify(user=request.user, code=data["code"], **client_of(request))
+        return recovery_code_verify(
+            user=request.user, code=data["code"], for_admin=True, **client_of(request)
+        )
     return code_verify(
         device=ways.phone, attempt=state["attempt"], code=data["code"], **client_of(request)
     )

@@ -135,12 +135,20 @@ def test_a_recovery_code_steps_up_to_admin_once_and_is_gone(
     assert RecoveryCode.objects.filter(device=device).count() == 9
     assert sms.outbox == []
 
-    # Recorded and emailed exactly as at sign-in.
+    # Recorded and emailed as at sign-in, the email saying what the code opened.
     used = SecurityEvent.objects.get(kind=Kind.RECOVERY_CODE_USED)
     assert (used.actor, used.subject, used.detail) == (staff, staff, {"codes_left": 9})
     [email] = mail.outbox
     assert email.to == ["sam@example.com"]
-    assert email.subject == "A recovery code was used to sign in to your Backstage account"
+    assert email.subject == (
+        "A recovery code was used to open Django admin from your Backstage account"
+    )
+    assert "was used to open Django admin from your Backstage account, sam@example.com," \
+        in email.body
+    assert "to sign in" not in email.body
+    html = email.alternatives[0][0]
+    assert "was used to open Django admin from your Backstage account, " \
+        "<strong>sam@example.com</strong>," in " ".join(html.split())
     assert "You have 9 recovery codes left." in email.body
     assert codes[4] not in email.body
 
@@ -264,3 +272,24 @@ def test_the_recovery_code_step_up_needs_the_csrf_token(staff):
     assert step_up_with(client, code).status_code == 403
     assert client.get("/admin/").status_code == 302
     assert RecoveryCode.objects.count() == 10
+
+
+@pytest.mark.parametrize(("language", "subject", "sentence"), [
+    ("fr", "Un code de récupération a servi à ouvrir Django admin depuis votre compte Backstage",
+     "a servi à ouvrir Django admin depuis votre compte Backstage"),
+    ("de", "Ein Wiederherstellungscode wurde verwendet, um von Ihrem Backstage-Konto aus "
+     "Django admin zu öffnen", "aus Django admin zu öffnen"),
+])
+def test_the_step_up_email_says_what_the_code_opened_in_the_members_language(
+    staff, django_capture_on_commit_callbacks, language, subject, sentence
+):
+    codes = codes_for(staff)
+    client = recovery_chosen(staff)
+    staff.language = language  # theirs, stored: the email's language
+    staff.save(update_fields=["language"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert step_up_with(client, codes[0])["Location"] == "/admin/"
+    [email] = mail.outbox
+    assert email.subject == subject
+    assert sentence in " ".join(email.body.split())
