@@ -218,6 +218,13 @@ def compiled_select(build, *, using: str = DEFAULT_DB_ALIAS, **kinds: type) -> C
     return CompiledSelect(build, kinds, using)
 
 
+def saved(model, rowcount: int) -> None:
+    """For a compiled update that stands in for save(update_fields=...), given the rows it
+    changed: what that save() raises when the row is gone (deleted since it was read)."""
+    if not rowcount:
+        raise model.NotUpdated("Save with update_fields did not affect any rows.")
+
+
 def compiled_update(build, *, using: str = DEFAULT_DB_ALIAS, **kinds: type) -> CompiledUpdate:
     """`build(**values)` → (QuerySet, {field: new value}); `kinds`: each value's type.
 

@@ -25,7 +25,7 @@ from django_otp.models import (
 )
 from phonenumber_field.modelfields import PhoneNumberField
 
-from core.compiled import compiled_update
+from core.compiled import compiled_update, saved
 from core.limits import limit
 from mfa.device_names import device_str
 
@@ -224,7 +224,7 @@ class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice)
             self.last_used_at = now
             self.throttle_reset(commit=False)
             self.cooldown_reset(commit=False)
-            _row_written(_code_used(pk=self.pk, now=now))
+            saved(SmsDevice, _code_used(pk=self.pk, now=now))
             return "ok", None
         self.throttling_failure_count += 1
         self.throttling_failure_timestamp = now
@@ -237,9 +237,9 @@ class SmsDevice(DeviceFields, ThrottlingMixin, CooldownMixin, SideChannelDevice)
             "attempt_failures": self.attempt_failures, "code_failures": self.code_failures,
         }
         if self.token is None:
-            _row_written(_code_wrong_last(**counts))
+            saved(SmsDevice, _code_wrong_last(**counts))
         else:
-            _row_written(_code_wrong(**counts, token=self.token))
+            saved(SmsDevice, _code_wrong(**counts, token=self.token))
         return "wrong", None
 
 
@@ -276,12 +276,6 @@ def _code_wrong_query(*, last: bool):
     kinds = {"pk": int, "now": datetime, "count": int, "attempt_failures": int,
              "code_failures": int}
     return compiled_update(build, **kinds, **({} if last else {"token": str}))
-
-
-def _row_written(rowcount: int) -> None:
-    """As save(update_fields=...) does when the row is gone (deleted since it was read)."""
-    if not rowcount:
-        raise SmsDevice.NotUpdated("Save with update_fields did not affect any rows.")
 
 
 _code_used = compiled_update(_code_used_query, pk=int, now=datetime)

@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
 
-from core.compiled import compiled_insert, compiled_update
+from core.compiled import compiled_insert, compiled_update, saved
 from core.errors import ApplicationError
 from core.limits import again_words, duration_words, limit
 from core.queries import sql_column, sql_datetime, sql_table
@@ -92,8 +92,7 @@ def sms_deliver(row: SmsMessage, *, body: str) -> SmsMessage:
     row.status = SmsMessage.Status.SENT
     row.provider_id = provider_id[: SmsMessage._meta.get_field("provider_id").max_length]
     # row.save(update_fields=["status", "provider_id"]), compiled (_message_sent).
-    if not _message_sent(pk=row.pk, status=row.status, provider_id=row.provider_id):
-        raise SmsMessage.NotUpdated("Save with update_fields did not affect any rows.")
+    saved(SmsMessage, _message_sent(pk=row.pk, status=row.status, provider_id=row.provider_id))
     logger.info("SMS %s to %s (sms message %s)", row.status, _masked(e164), row.pk)
     return row
 

@@ -13,6 +13,7 @@ from core.compiled import (
     compiled_select,
     compiled_update,
     model_from_row,
+    saved,
 )
 from core.queries import first_or_none
 from mfa import device_names
@@ -120,8 +121,7 @@ def _phone_bind(device: SmsDevice, *, user, ip: str | None, user_agent: str) -> 
     changed = device.confirmed
     device.number, device.pending_number, device.confirmed = device.pending_number, "", True
     # device.save(update_fields=["number", "pending_number", "confirmed"]), compiled.
-    if not _phone_bound(pk=device.pk, number=stored_number(device.number)):
-        raise SmsDevice.NotUpdated("Save with update_fields did not affect any rows.")
+    saved(SmsDevice, _phone_bound(pk=device.pk, number=stored_number(device.number)))
     if changed:
         # Browsers remembered for the old phone should not vouch for the new one.
         remembered_browsers_forget(user=user)
