@@ -21,6 +21,7 @@ from core.compiled import (
     compiled_select,
     compiled_update,
     model_from_row,
+    saved,
 )
 from mfa.models import SmsDevice, SmsLimitKey, SmsMessage
 
@@ -360,3 +361,14 @@ def test_models_written_by_compiled_updates_in_place_of_save_have_no_save_receiv
         assert not pre_save.has_listeners(model), model
         assert not post_save.has_listeners(model), model
     assert pre_save.has_listeners(AccessAttempt) or post_save.has_listeners(AccessAttempt)
+
+
+def test_a_compiled_update_for_a_save_raises_as_save_does_when_the_row_is_gone(two_phones):
+    ada, _, _ = two_phones
+    saved(SmsDevice, 1)  # a row written: nothing to say
+    phone = SmsDevice.objects.get(user=ada)
+    SmsDevice.objects.filter(pk=phone.pk).delete()
+    with pytest.raises(SmsDevice.NotUpdated):
+        phone.save(update_fields=["name"])  # Django's own, for comparison
+    with pytest.raises(SmsDevice.NotUpdated):
+        saved(SmsDevice, 0)
